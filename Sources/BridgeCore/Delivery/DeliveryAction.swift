@@ -1,0 +1,42 @@
+public import NIOCore
+
+/// A side effect the delivery core asks for. The driver runs these outside the lock.
+public enum DeliveryAction: Sendable {
+    /// Hand a message to the sink of `request.destination` (or the dead letter).
+    case publish(PublishRequest)
+    /// Acknowledge a source message. `generation` is the partition's assignment: a source
+    /// drops an ack whose generation is not the one it currently owns.
+    case acknowledge(SourceToken, partition: Int, generation: UInt32)
+    /// Reject a source message without requeue (`exhausted: reject`, AMQP only).
+    case reject(SourceToken, partition: Int, generation: UInt32)
+    /// Stop taking messages: the window is full, or the route drains.
+    case pause
+    /// Take messages again: the window freed.
+    case resume
+    /// Call ``DeliveryStateMachine/retryDue(_:now:into:)`` with `tag` after `delay`.
+    case scheduleRetry(DeliveryTag, after: TimeAmount)
+    /// A revoked partition has nothing in flight any more (or was abandoned): commit and let go.
+    case partitionReleased(partition: Int, generation: UInt32)
+    /// The drain finished: nothing is in flight any more (what was abandoned stays unacked).
+    case drained
+}
+
+/// What a route reports on /readyz.
+public enum RouteState: String, Sendable, Hashable {
+    case consuming
+    /// A message is retried under `exhausted: block` after its retries ran out.
+    case blocked
+    /// The window is full, or the route drains.
+    case paused
+}
+
+/// Whether the core took a message handed to ``DeliveryStateMachine/receive(_:partition:token:now:into:)``.
+public enum ReceiveResult: Sendable, Hashable {
+    /// Taken: the core will acknowledge, reject or abandon it.
+    case accepted
+    /// Not taken because the window is full; the source should not have sent it (it was
+    /// told to pause). Leave it unacked.
+    case windowFull
+    /// Not taken because the route drains or the partition was revoked. Leave it unacked.
+    case notTaking
+}

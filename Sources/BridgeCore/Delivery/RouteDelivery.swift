@@ -1,0 +1,220 @@
+public import CoreMetrics
+public import NIOCore
+import Synchronization
+
+/// What the delivery core asks of a source adapter. Calls come from whichever thread
+/// reported the event that caused them, never under the core's lock.
+public protocol DeliverySource: AnyObject, Sendable {
+    /// Acknowledge the message (MQTT PUBACK/PUBREC, Kafka store offset + 1, AMQP basic.ack).
+    /// Ignore it when `generation` is not the partition's current assignment.
+    func acknowledge(_ token: SourceToken, partition: Int, generation: UInt32)
+    /// `basic.reject(requeue=false)` (AMQP only).
+    func reject(_ token: SourceToken, partition: Int, generation: UInt32)
+    /// The window is full or the route drains: stop taking messages.
+    func pause()
+    /// The window freed: take messages again.
+    func resume()
+    /// A revoked partition has nothing in flight any more (or was abandoned): commit it.
+    func partitionReleased(_ partition: Int, generation: UInt32)
+}
+
+extension DeliverySource {
+    public func reject(_ token: SourceToken, partition: Int, generation: UInt32) {}
+    public func partitionReleased(_ partition: Int, generation: UInt32) {}
+}
+
+/// What the delivery core asks of a sink adapter (one per destination, and one for the
+/// dead letter). The sink reports the outcome with ``RouteDelivery/confirmed(_:)`` or
+/// ``RouteDelivery/failed(_:_:)``, passing `request.tag` back.
+public protocol DeliverySink: AnyObject, Sendable {
+    /// Publish `request.envelope` (with `request.deadLetter`'s headers when set, and
+    /// `bridge-hops` = `request.hopsToWrite`).
+    func publish(_ request: PublishRequest, for route: RouteDelivery)
+}
+
+/// Runs one route's ``DeliveryStateMachine`` against its source and sinks: every event
+/// goes through a lock, and the actions it returns run outside it.
+///
+/// Adapters call ``receive(_:partition:token:)``, ``confirmed(_:)`` and ``failed(_:_:)``
+/// from any thread. Nothing is allocated per message: action buffers are reused.
+public final class RouteDelivery: Sendable {
+    private struct State: ~Copyable {
+        var machine: DeliveryStateMachine
+        /// Action buffers, reused (more than one when events nest or race).
+        var spare: [[DeliveryAction]] = []
+        var drainWaiters: [CheckedContinuation<Void, Never>] = []
+        var drained = false
+    }
+
+    public let policy: DeliveryPolicy
+    private let state: Mutex<State>
+    private let source: any DeliverySource
+    /// Per destination index; the dead letter last when the route has one.
+    private let sinks: [any DeliverySink]
+    private let clock: any DeliveryClock
+
+    /// - Parameters:
+    ///   - policy: The route's policy.
+    ///   - source: The source adapter.
+    ///   - sinks: One per destination, in the order of `policy.destinations`.
+    ///   - deadLetter: The dead letter's sink; required when the policy has a dead letter.
+    ///   - clock: Time and retry timers.
+    ///   - metricsFactory: Where the route's metrics go (`MetricsSystem.factory` in production).
+    ///   - random: Retry jitter.
+    public init(
+        policy: DeliveryPolicy,
+        source: any DeliverySource,
+        sinks: [any DeliverySink],
+        deadLetter: (any DeliverySink)? = nil,
+        clock: any DeliveryClock,
+        metricsFactory: any MetricsFactory = MetricsSystem.factory,
+        random: some RandomNumberGenerator & Sendable = SystemRandomNumberGenerator()
+    ) {
+        precondition(sinks.count == policy.destinations.count, "one sink per destination")
+        precondition(policy.hasDeadLetter == (deadLetter != nil), "a dead letter sink exactly when the policy has a dead letter")
+        self.policy = policy
+        self.source = source
+        self.sinks = sinks + (deadLetter.map { [$0] } ?? [])
+        self.clock = clock
+        let machine = DeliveryStateMachine(policy: policy, metricsFactory: metricsFactory, random: random)
+        self.state = Mutex(State(machine: machine))
+    }
+
+    /// What /readyz reports for the route.
+    public var routeState: RouteState { state.withLock { $0.machine.routeState } }
+
+    /// Running totals.
+    public var stats: DeliveryStats { state.withLock { $0.machine.stats } }
+
+    // MARK: Events
+
+    /// A source hands in a message. See ``DeliveryStateMachine/receive(_:partition:token:now:into:)``.
+    @discardableResult
+    public func receive(_ envelope: Envelope, partition: Int = 0, token: SourceToken) -> ReceiveResult {
+        let now = clock.now()
+        var actions: [DeliveryAction] = []
+        let result = state.withLock { state in
+            actions = state.spare.popLast() ?? []
+            return state.machine.receive(envelope, partition: partition, token: token, now: now, into: &actions)
+        }
+        run(&actions)
+        return result
+    }
+
+    /// A sink reports that the broker confirmed the publish of `tag`.
+    public func confirmed(_ tag: DeliveryTag) {
+        let now = clock.now()
+        var actions: [DeliveryAction] = []
+        state.withLock { state in
+            actions = state.spare.popLast() ?? []
+            state.machine.confirmed(tag, now: now, into: &actions)
+        }
+        run(&actions)
+    }
+
+    /// A sink reports that the publish of `tag` failed.
+    public func failed(_ tag: DeliveryTag, _ failure: PublishFailure) {
+        let now = clock.now()
+        var actions: [DeliveryAction] = []
+        state.withLock { state in
+            actions = state.spare.popLast() ?? []
+            state.machine.failed(tag, failure, now: now, into: &actions)
+        }
+        run(&actions)
+    }
+
+    /// A partition was assigned; returns its generation.
+    public func assign(partition: Int) -> UInt32 {
+        let now = clock.now()
+        var actions: [DeliveryAction] = []
+        let generation = state.withLock { state in
+            state.machine.assign(partition: partition, now: now, into: &actions)
+        }
+        run(&actions)
+        return generation
+    }
+
+    /// A partition is being revoked: the source gets `partitionReleased` when its in-flight
+    /// messages are settled; call ``abandon(partition:)`` when the wait (5 s) is over.
+    public func revoke(partition: Int) {
+        event { $0.revoke(partition: partition, now: $1, into: &$2) }
+    }
+
+    /// Abandons what is still in flight from a revoked partition (counted).
+    public func abandon(partition: Int) {
+        event { $0.abandon(partition: partition, now: $1, into: &$2) }
+    }
+
+    /// Shutdown: stops taking messages and waits up to `timeout` for in-flight messages to
+    /// be settled; what is left is abandoned, unacked, for the broker to redeliver.
+    ///
+    /// - Returns: True when everything was settled in time.
+    @discardableResult
+    public func drain(timeout: TimeAmount) async -> Bool {
+        let before = stats.abandoned
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = state.withLock { state in
+                if state.drained { return true }
+                state.drainWaiters.append(continuation)
+                return false
+            }
+            if done {
+                continuation.resume()
+                return
+            }
+            clock.schedule(after: timeout) { [self] in
+                self.event { $0.abandonAll(now: $1, into: &$2) }
+            }
+            event { $0.drain(now: $1, into: &$2) }
+        }
+        return stats.abandoned == before
+    }
+
+    /// Runs a retry that fell due.
+    func retryDue(_ tag: DeliveryTag) {
+        event { $0.retryDue(tag, now: $1, into: &$2) }
+    }
+
+    private func event(_ body: (inout DeliveryStateMachine, NIODeadline, inout [DeliveryAction]) -> Void) {
+        let now = clock.now()
+        var actions: [DeliveryAction] = []
+        state.withLock { state in
+            actions = state.spare.popLast() ?? []
+            body(&state.machine, now, &actions)
+        }
+        run(&actions)
+    }
+
+    private func run(_ actions: inout [DeliveryAction]) {
+        var drained = false
+        for action in actions {
+            switch action {
+            case .publish(let request):
+                sinks[request.tag.isDeadLetter ? sinks.count - 1 : request.tag.destination].publish(request, for: self)
+            case .acknowledge(let token, let partition, let generation):
+                source.acknowledge(token, partition: partition, generation: generation)
+            case .reject(let token, let partition, let generation):
+                source.reject(token, partition: partition, generation: generation)
+            case .pause:
+                source.pause()
+            case .resume:
+                source.resume()
+            case .scheduleRetry(let tag, let delay):
+                clock.schedule(after: delay) { [self] in self.retryDue(tag) }
+            case .partitionReleased(let partition, let generation):
+                source.partitionReleased(partition, generation: generation)
+            case .drained:
+                drained = true
+            }
+        }
+        actions.removeAll(keepingCapacity: true)
+        let waiters = state.withLock { state in
+            state.spare.append(actions)
+            guard drained else { return [CheckedContinuation<Void, Never>]() }
+            state.drained = true
+            defer { state.drainWaiters = [] }
+            return state.drainWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+}
