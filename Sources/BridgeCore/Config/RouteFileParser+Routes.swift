@@ -25,6 +25,9 @@ extension RouteFileParser {
         if seq.count == 0 { reader.fail(node, "routes", "no routes are defined", hint: "add at least one route") }
         var routes: [RouteConfig] = []
         var seen: [String: Int] = [:]
+        // Kafka topics and AMQP queues already read by a route: a second route would join the
+        // same consumer group or compete on the same queue and get only part of the messages.
+        var readers: [String: String] = [:]
         for (i, item) in seq.enumerated() {
             let path = "routes[\(i)]"
             guard let f = reader.fields(item, path, known: RouteFileParser.routeKeys) else { continue }
@@ -38,7 +41,24 @@ extension RouteFileParser {
                     seen[name] = f.entries["name"]?.mark?.line ?? 0
                 }
             }
-            if let route = parseRoute(f, name: name ?? "", bridge: bridge, connections: connections) { routes.append(route) }
+            guard let route = parseRoute(f, name: name ?? "", bridge: bridge, connections: connections) else { continue }
+            var sources: [String] = []
+            switch route.source {
+            case .kafka(let k): sources = k.topics.map { "kafka \(k.connection) topic '\($0)'" }
+            case .amqp(let a): sources = ["amqp \(a.connection) queue '\(a.queue)'"]
+            case .mqtt, .amqp10: break
+            }
+            for source in sources {
+                if let other = readers[source] {
+                    reader.fail(
+                        f.entries["from"], f.path("from"), "\(source) is already read by route '\(other)'",
+                        hint: "two routes would split its messages between them; give one route several destinations (to: [a, b])"
+                    )
+                } else {
+                    readers[source] = route.name
+                }
+            }
+            routes.append(route)
         }
         return routes
     }
