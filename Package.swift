@@ -13,6 +13,8 @@ let package = Package(
     products: [
         .executable(name: "message-bridge", targets: ["message-bridge"]),
         .executable(name: "kafka-mock-broker", targets: ["kafka-mock-broker"]),
+        // For Benchmarks/, a separate package that depends on this one by path.
+        .library(name: "BridgeCore", targets: ["BridgeCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
