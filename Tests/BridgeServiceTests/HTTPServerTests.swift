@@ -14,7 +14,11 @@ import Testing
 struct HTTPServerTests {
     @Test func metricsServesRegisteredSeriesInTextFormat() async throws {
         try await withTestServer { server in
-            let requests = Counter(label: "test_requests_total", dimensions: [("route", "a")], factory: server.metrics.factory)
+            let requests = Counter(
+                label: "test_requests_total",
+                dimensions: [("route", "a")],
+                factory: server.metrics.factory
+            )
             requests.increment(by: 3)
             let delivery = Metrics.Timer(
                 label: MetricNames.deliverySeconds,
@@ -58,14 +62,26 @@ struct HTTPServerTests {
             #expect(missing.headers.first(name: "WWW-Authenticate")?.hasPrefix("Bearer") == true)
             #expect(!missing.body.contains("process_"))
 
-            let wrong = try await TestHTTP.get("/metrics", port: server.port, headers: [("Authorization", "Bearer s3cre")])
+            let wrong = try await TestHTTP.get(
+                "/metrics",
+                port: server.port,
+                headers: [("Authorization", "Bearer s3cre")]
+            )
             #expect(wrong.status == .unauthorized)
             #expect(wrong.headers.first(name: "WWW-Authenticate")?.hasPrefix("Bearer") == true)
 
-            let otherScheme = try await TestHTTP.get("/metrics", port: server.port, headers: [("Authorization", "Basic s3cret")])
+            let otherScheme = try await TestHTTP.get(
+                "/metrics",
+                port: server.port,
+                headers: [("Authorization", "Basic s3cret")]
+            )
             #expect(otherScheme.status == .unauthorized)
 
-            let right = try await TestHTTP.get("/metrics", port: server.port, headers: [("Authorization", "Bearer s3cret")])
+            let right = try await TestHTTP.get(
+                "/metrics",
+                port: server.port,
+                headers: [("Authorization", "Bearer s3cret")]
+            )
             #expect(right.status == .ok)
             #expect(right.body.contains("# TYPE process_resident_memory_bytes gauge"))
 
@@ -137,7 +153,8 @@ struct HTTPServerTests {
             #expect(notReady.status == .ok)
             #expect(
                 try notReady.json()
-                    == ["status": "not_ready", "connections": ["plant": "down"], "routes": ["r": "down"]] as NSDictionary
+                    == ["status": "not_ready", "connections": ["plant": "down"], "routes": ["r": "down"]]
+                    as NSDictionary
             )
             server.readiness.setConnection("plant", to: .up)
             server.readiness.setRoute("r", to: .consuming)
@@ -264,6 +281,29 @@ struct HTTPServerTests {
             tasks.addTask { try await again.run() }
             #expect(try await again.boundAddress().port == port)
             #expect(try await TestHTTP.get("/healthz", port: port).status == .ok)
+            tasks.cancelAll()
+        }
+    }
+
+    @Test func idleConnectionsAreClosed() async throws {
+        let metrics = MetricsBootstrap(registry: PrometheusCollectorRegistry())
+        let server = HTTPServer(
+            address: BindAddress(host: "127.0.0.1", port: 0),
+            endpoints: HTTPEndpoints(
+                metrics: metrics.exporter,
+                readiness: ReadinessRegistry(connections: [], routes: []),
+                bearerToken: nil
+            ),
+            idleTimeout: .milliseconds(200),
+            logger: .quiet
+        )
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await server.run() }
+            let port = try #require(try await server.boundAddress().port)
+            let start = ContinuousClock.now
+            let idle = try await TestHTTP.connect(port: port)
+            try await idle.closeFuture.get()
+            #expect(ContinuousClock.now - start >= .milliseconds(150))
             tasks.cancelAll()
         }
     }
@@ -398,7 +438,9 @@ enum TestHTTP {
                     headers.add(name: "Content-Length", value: String(body.utf8.count))
                 }
                 try await outbound.write(
-                    .head(HTTPRequestHead(version: .http1_1, method: request.method, uri: request.path, headers: headers))
+                    .head(
+                        HTTPRequestHead(version: .http1_1, method: request.method, uri: request.path, headers: headers)
+                    )
                 )
                 if let body = request.body {
                     try await outbound.write(.body(.byteBuffer(ByteBuffer(string: body))))

@@ -37,7 +37,12 @@ struct MetricsConnectionTests {
     @Test func stateUpdatesGaugeAndReadinessTogether() {
         let metrics = MetricsBootstrap(registry: PrometheusCollectorRegistry())
         let readiness = ReadinessRegistry(connections: ["plant"], routes: [])
-        let plant = ConnectionMetrics(connection: "plant", protocolName: "mqtt", readiness: readiness, factory: metrics.factory)
+        let plant = ConnectionMetrics(
+            connection: "plant",
+            protocolName: "mqtt",
+            readiness: readiness,
+            factory: metrics.factory
+        )
         let up = #"bridge_connection_up{connection="plant",protocol="mqtt"} "#
 
         plant.setState(.up)
@@ -78,7 +83,12 @@ struct MetricsConnectionTests {
         let metrics = MetricsBootstrap(registry: PrometheusCollectorRegistry())
         let first = ConnectionMetrics(connection: "mes", protocolName: "amqp", readiness: nil, factory: metrics.factory)
         first.recordReconnect()
-        let second = ConnectionMetrics(connection: "mes", protocolName: "amqp", readiness: nil, factory: metrics.factory)
+        let second = ConnectionMetrics(
+            connection: "mes",
+            protocolName: "amqp",
+            readiness: nil,
+            factory: metrics.factory
+        )
         second.recordReconnect()
         #expect(lines(metrics.registry).contains(#"bridge_connection_reconnects_total{connection="mes"} 2"#))
     }

@@ -34,7 +34,9 @@ struct MetricsProcessTests {
     @Test func openFileDescriptorsFollowOpenAndClose() throws {
         #if os(Linux)
         let before = try #require(ProcessMetrics.sample().openFileDescriptors)
-        let handles = try (0..<20).map { _ in try FileHandle(forReadingFrom: URL(fileURLWithPath: "/proc/self/stat")) }
+        let handles = try (0..<20).map { _ in
+            try FileHandle(forReadingFrom: URL(fileURLWithPath: "/proc/self/stat"))
+        }
         let during = try #require(ProcessMetrics.sample().openFileDescriptors)
         for handle in handles { try handle.close() }
         // Other tests run in parallel and open sockets: allow some slack, not 20.

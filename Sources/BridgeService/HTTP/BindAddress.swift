@@ -56,7 +56,10 @@ public struct BindAddress: Hashable, Sendable, CustomStringConvertible {
             throw ParseError(input: text, problem: "no host")
         }
         guard host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-._:%".contains($0)) }) else {
-            throw ParseError(input: text, problem: "the host '\(host)' has characters a host name or address cannot have")
+            throw ParseError(
+                input: text,
+                problem: "the host '\(host)' has characters a host name or address cannot have"
+            )
         }
         guard !portText.isEmpty, portText.count <= 5, portText.allSatisfy({ $0.isASCII && $0.isNumber }),
             let port = Int(portText), port <= 65535

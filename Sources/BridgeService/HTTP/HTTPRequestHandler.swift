@@ -56,7 +56,13 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func answer(context: ChannelHandlerContext, head: HTTPRequestHead) {
         let response = self.endpoints.respond(to: head, allocator: context.channel.allocator)
-        self.write(response, version: head.version, keepAlive: head.isKeepAlive, withBody: head.method != .HEAD, context: context)
+        self.write(
+            response,
+            version: head.version,
+            keepAlive: head.isKeepAlive,
+            withBody: head.method != .HEAD,
+            context: context
+        )
     }
 
     private func reject(context: ChannelHandlerContext, version: HTTPVersion) {
@@ -88,6 +94,15 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             written.assumeIsolated().whenComplete { _ in
                 context.close(promise: nil)
             }
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            // Nothing read for the server's idle timeout: a scraper keeps its connection busier.
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
         }
     }
 

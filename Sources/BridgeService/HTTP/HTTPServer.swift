@@ -30,6 +30,10 @@ public final class HTTPServer: Service, Sendable {
         case finished(Result<SocketAddress, any Error>)
     }
 
+    /// A connection that sends nothing for this long is closed, so idle keep-alive
+    /// connections cannot pile up. Prometheus scrapes every 15 to 60 s on one connection.
+    public let idleTimeout: TimeAmount
+
     /// Where the server listens (port 0 picks a free port; see ``boundAddress()``).
     public let address: BindAddress
     /// The routes.
@@ -42,15 +46,18 @@ public final class HTTPServer: Service, Sendable {
     /// - Parameters:
     ///   - address: Where to listen.
     ///   - endpoints: The routes.
+    ///   - idleTimeout: How long a connection may send nothing before it is closed.
     ///   - eventLoopGroup: The loops that serve; NIO's shared group by default.
     ///   - logger: Logs the bound address and failures.
     public init(
         address: BindAddress,
         endpoints: HTTPEndpoints,
+        idleTimeout: TimeAmount = .seconds(120),
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger
     ) {
         self.address = address
+        self.idleTimeout = idleTimeout
         self.endpoints = endpoints
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
@@ -119,6 +126,7 @@ public final class HTTPServer: Service, Sendable {
     /// - Throws: ``BindError`` when the address cannot be bound.
     public func run() async throws {
         let endpoints = self.endpoints
+        let idleTimeout = self.idleTimeout
         let server: any Channel
         do {
             server = try await ServerBootstrap(group: self.eventLoopGroup)
@@ -128,6 +136,7 @@ public final class HTTPServer: Service, Sendable {
                 .childChannelInitializer { channel in
                     self.track(channel)
                     return channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idleTimeout))
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                         try channel.pipeline.syncOperations.addHandler(HTTPRequestHandler(endpoints: endpoints))
                     }
@@ -137,7 +146,10 @@ public final class HTTPServer: Service, Sendable {
         } catch {
             let bindError = BindError(address: self.address, underlying: error)
             self.finish(.failure(bindError))
-            self.logger.error("HTTP endpoint cannot listen", metadata: ["address": "\(self.address)", "error": "\(error)"])
+            self.logger.error(
+                "HTTP endpoint cannot listen",
+                metadata: ["address": "\(self.address)", "error": "\(error)"]
+            )
             throw bindError
         }
         guard let local = server.localAddress else {

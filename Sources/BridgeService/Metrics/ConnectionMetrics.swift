@@ -118,7 +118,9 @@ public final class ConnectionMetrics: Sendable {
     /// Removes the lag series of a partition this consumer no longer owns (after a
     /// rebalance), so that a stale value does not linger.
     public func removeConsumerLag(topic: String, partition: Int32) {
-        let gauge = self.consumerLag.withLock { $0.removeValue(forKey: PartitionKey(topic: topic, partition: partition)) }
+        let gauge = self.consumerLag.withLock {
+            $0.removeValue(forKey: PartitionKey(topic: topic, partition: partition))
+        }
         gauge?.destroy()
     }
 }

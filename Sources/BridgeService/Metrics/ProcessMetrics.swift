@@ -54,13 +54,19 @@ public final class ProcessMetrics: Sendable {
             descriptor: Self.descriptor("process_virtual_memory_bytes", help: "Virtual memory size in bytes.")
         )
         self.startTime = registry.makeGauge(
-            descriptor: Self.descriptor(MetricNames.processStartTime, help: "Start time of the process since unix epoch in seconds.")
+            descriptor: Self.descriptor(
+                MetricNames.processStartTime,
+                help: "Start time of the process since unix epoch in seconds."
+            )
         )
         self.openFileDescriptors = registry.makeGauge(
             descriptor: Self.descriptor("process_open_fds", help: "Number of open file descriptors.")
         )
         self.cpuSeconds = registry.makeCounter(
-            descriptor: Self.descriptor(MetricNames.processCPUSeconds, help: "Total user and system CPU time spent in seconds.")
+            descriptor: Self.descriptor(
+                MetricNames.processCPUSeconds,
+                help: "Total user and system CPU time spent in seconds."
+            )
         )
         self.reportedCPUSeconds = Mutex(0)
         self.fallbackStartTime = Self.wallClockSeconds()
@@ -96,7 +102,9 @@ public final class ProcessMetrics: Sendable {
         #if os(Linux)
         let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
         let pageSize = Double(sysconf(Int32(_SC_PAGESIZE)))
-        if let stat = readFile("/proc/self/stat"), let fields = statFields(stat), fields.count > 21, ticksPerSecond > 0 {
+        if let stat = readFile("/proc/self/stat"), let fields = statFields(stat), fields.count > 21,
+            ticksPerSecond > 0
+        {
             // Field numbers of proc(5), counted from 1; `fields[0]` is field 3 (state).
             func field(_ number: Int) -> Double? { Double(fields[number - 3]) }
             if let utime = field(14), let stime = field(15) {
