@@ -226,6 +226,22 @@ struct HTTPServerTests {
         }
     }
 
+    @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
+        try await withTestServer(connections: ["plant"]) { server in
+            let answer = try await TestHTTP.raw(
+                port: server.port,
+                "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                    + "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n"
+                    + "GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            )
+            // Bodies do not end in CRLF: a status line may follow a body on the same "line".
+            let statusLines = answer.components(separatedBy: "HTTP/1.1 ").dropFirst().map {
+                "HTTP/1.1 " + ($0.components(separatedBy: "\r\n").first ?? "")
+            }
+            #expect(statusLines == ["HTTP/1.1 200 OK", "HTTP/1.1 404 Not Found", "HTTP/1.1 503 Service Unavailable"])
+        }
+    }
+
     @Test func oversizedBodiesAreRejected() async throws {
         try await withTestServer { server in
             let declared = try await TestHTTP.raw(
