@@ -34,13 +34,13 @@ struct MetricsProcessTests {
     @Test func openFileDescriptorsFollowOpenAndClose() throws {
         #if os(Linux)
         let before = try #require(ProcessMetrics.sample().openFileDescriptors)
-        let handles = try (0..<20).map { _ in
+        let handles = try (0..<100).map { _ in
             try FileHandle(forReadingFrom: URL(fileURLWithPath: "/proc/self/stat"))
         }
         let during = try #require(ProcessMetrics.sample().openFileDescriptors)
         for handle in handles { try handle.close() }
-        // Other tests run in parallel and open sockets: allow some slack, not 20.
-        #expect(during >= before + 10)
+        // Other tests run in parallel and open and close sockets: allow slack, not 100.
+        #expect(during >= before + 50)
         #endif
     }
 
