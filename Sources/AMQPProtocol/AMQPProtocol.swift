@@ -1,0 +1,2 @@
+/// AMQP 0-9-1 frames, methods, field tables and their codec: NIOCore only, no I/O.
+public enum AMQPProtocol {}
