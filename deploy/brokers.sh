@@ -5,7 +5,7 @@
 #   RabbitMQ    5672 AMQP 0-9-1 and 1.0 (vhosts / and b), 1890 MQTT plugin
 #   Kafka       librdkafka's mock cluster (kafka-mock-broker), 3 brokers, ports picked by the kernel
 #
-# usage: deploy/brokers.sh install|start|stop|status
+# usage: deploy/brokers.sh install|start|stop|status|reset   (reset = stop, then delete the run dir)
 #
 # State (configs, certificates, data, logs, pids) lives in $BRIDGE_RUN_DIR
 # (default /tmp/message-bridge-brokers). `start` writes $BRIDGE_RUN_DIR/brokers.env with
@@ -429,13 +429,21 @@ status() {
     return $state
 }
 
+# Stops everything and removes the run directory: the next start begins empty.
+reset() {
+    stop
+    case "$RUN_DIR" in /|"") die "refusing to remove '$RUN_DIR'" ;; esac
+    rm -rf "$RUN_DIR"
+}
+
 case "${1:-}" in
 install) install ;;
 start) start ;;
 stop) stop ;;
 status) status ;;
+reset) reset ;;
 *)
-    echo "usage: $0 install|start|stop|status" >&2
+    echo "usage: $0 install|start|stop|status|reset" >&2
     exit 2
     ;;
 esac
