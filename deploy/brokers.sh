@@ -23,6 +23,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 RUN_DIR=${BRIDGE_RUN_DIR:-/tmp/message-bridge-brokers}
 SCRATCH=${BRIDGE_SCRATCH_PATH:-$ROOT/.build}
+case "$SCRATCH" in /*) ;; *) SCRATCH=$PWD/$SCRATCH ;; esac
 KAFKA_TOPICS=${BRIDGE_KAFKA_TOPICS:-bridge.smoke:3,bridge.in:3,bridge.out:3,bridge.dead:1,erp.orders:3,plant.batch:3,quality.results:3}
 EPMD_PORT=${BRIDGE_EPMD_PORT:-4371}
 PACKAGES=(librdkafka-dev libmosquitto-dev mosquitto mosquitto-clients rabbitmq-server amqp-specs
@@ -48,7 +49,9 @@ install() {
         if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages' -mmin -1440 2>/dev/null | head -1)" ]; then
             as_root "${apt[@]}" update >/dev/null
         fi
-        as_root "${apt[@]}" install -y "${missing[@]}" >/dev/null
+        # Stale lists make install fail with 404s: refresh them once and try again.
+        as_root "${apt[@]}" install -y "${missing[@]}" >/dev/null ||
+            { as_root "${apt[@]}" update >/dev/null && as_root "${apt[@]}" install -y "${missing[@]}" >/dev/null; }
     fi
     stop_system_services
     log "installed: ${PACKAGES[*]}"
