@@ -68,7 +68,7 @@ stop_system_services() {
     done
     # Without an init system `service` may not know them: stop what runs from the system configs.
     local pid
-    for pid in $(pgrep -f '^/usr/sbin/mosquitto -c /etc/mosquitto/mosquitto.conf' || true); do
+    for pid in $(pgrep -f 'mosquitto -c /etc/mosquitto/mosquitto.conf' || true); do
         log "stopping system mosquitto (pid $pid)"; as_root kill "$pid" || true
     done
     for pid in $(pgrep -u rabbitmq -f 'beam.*-s rabbit|beam.*rabbit@' || true); do
