@@ -101,16 +101,10 @@ final class MockCluster {
         guard let descriptions else { return nil }
         for index in 0..<count {
             let entry = descriptions[index]
-            if let entryName = entry.name, String(cString: entryName).caseInsensitiveEquals(name) {
+            if let entryName = entry.name, String(cString: entryName).uppercased() == name.uppercased() {
                 return entry.code.rawValue
             }
         }
         return nil
-    }
-}
-
-extension String {
-    fileprivate func caseInsensitiveEquals(_ other: String) -> Bool {
-        self.uppercased() == other.uppercased()
     }
 }

@@ -262,13 +262,6 @@ func serve(_ cluster: MockCluster, controlFD: Int32?, signalFD: Int32) -> String
             _ = read(signalFD, &signalNumber, 1)
             return signalNumber == UInt8(SIGINT) ? "SIGINT" : "SIGTERM"
         }
-        if let controlFD, fds[readers.count + 1].revents != 0 {
-            let client = accept(controlFD, nil, nil)
-            if client >= 0 {
-                _ = fcntl(client, F_SETFD, FD_CLOEXEC)
-                readers.append(LineReader(fd: client, outputFD: client))
-            }
-        }
         var closed: Set<Int32> = []
         for index in readers.indices where fds[index].revents != 0 {
             var chunk = [UInt8](repeating: 0, count: 4096)
@@ -294,6 +287,13 @@ func serve(_ cluster: MockCluster, controlFD: Int32?, signalFD: Int32) -> String
         }
         for fd in closed where fd != STDIN_FILENO { close(fd) }
         readers.removeAll { closed.contains($0.fd) }
+        if let controlFD, fds.last!.revents != 0 {
+            let client = accept(controlFD, nil, nil)
+            if client >= 0 {
+                _ = fcntl(client, F_SETFD, FD_CLOEXEC)
+                readers.append(LineReader(fd: client, outputFD: client))
+            }
+        }
     }
 }
 
