@@ -349,6 +349,8 @@ start_kafka() {
     stop_pid kafka-mock-broker "$pidfile"
     binary=$(kafka_binary)
     [ -x "$binary" ] || die "no kafka-mock-broker at $binary"
+    binary=$(cd "$(dirname "$binary")" && pwd)/$(basename "$binary")
+    echo "$binary" >"$dir/binary"
     rm -f "$dir/bootstrap"
     setsid "$binary" --brokers 3 --topics "$KAFKA_TOPICS" --bootstrap-file "$dir/bootstrap" \
         --control "$dir/control.sock" </dev/null >>"$dir/kafka.log" 2>&1 &
@@ -383,6 +385,7 @@ AMQP_URL_B=amqp://guest:guest@127.0.0.1:5672/b
 KAFKA_BOOTSTRAP=$(cat "$RUN_DIR/kafka/bootstrap")
 KAFKA_CONTROL=$RUN_DIR/kafka/control.sock
 KAFKA_TOPICS=$KAFKA_TOPICS
+KAFKA_MOCK_BROKER=$(cat "$RUN_DIR/kafka/binary" 2>/dev/null || true)
 RABBITMQCTL=$ROOT/deploy/rabbitmqctl.sh
 EOF
     mv "$RUN_DIR/brokers.env.tmp" "$RUN_DIR/brokers.env"
