@@ -37,6 +37,8 @@ let package = Package(
             name: "BridgeCore",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
+                // NIOLockedValueBox: Synchronization.Mutex makes a gettid syscall per lock on Linux.
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "DequeModule", package: "swift-collections"),

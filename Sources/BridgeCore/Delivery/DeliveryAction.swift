@@ -1,4 +1,9 @@
+public import DequeModule
 public import NIOCore
+
+/// The buffer events append their actions to: a `Deque`, so a driver can move each action
+/// out with `popFirst()` instead of copying it, and reuse the buffer.
+public typealias DeliveryActions = Deque<DeliveryAction>
 
 /// A side effect the delivery core asks for. The driver runs these outside the lock.
 public enum DeliveryAction: Sendable {

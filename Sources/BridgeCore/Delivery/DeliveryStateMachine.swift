@@ -1,5 +1,5 @@
 public import CoreMetrics
-import DequeModule
+public import DequeModule
 public import NIOCore
 
 /// The delivery promise of one route (CONTRACT section 5) as a state machine without I/O.
@@ -28,7 +28,7 @@ public struct DeliveryStateMachine: Sendable {
     var entries: [Entry] = []
     var lanes: [Lane] = []
     var freeSlots: [UInt32] = []
-    var partitions: [Int: Partition] = [:]
+    var partitions = PartitionTable<Partition>()
     /// Failures waiting for their dead letter, by `slot << 16 | destination`.
     var failures: [UInt64: PublishFailure] = [:]
     var nextSequence: UInt64 = 1
@@ -87,7 +87,7 @@ public struct DeliveryStateMachine: Sendable {
         partition: Int,
         token: SourceToken,
         now: NIODeadline,
-        into actions: inout [DeliveryAction]
+        into actions: inout DeliveryActions
     ) -> ReceiveResult {
         if draining { return .notTaking }
         let generation: UInt32
@@ -102,9 +102,15 @@ public struct DeliveryStateMachine: Sendable {
         let slot = allocateSlot()
         let sequence = nextSequence
         nextSequence &+= 1
+        let receivedAt = envelope.receivedAt
+        let expiresAt = envelope.expiresAt
+        let hops = envelope.hops
         entries[Int(slot)] = Entry(
             sequence: sequence,
-            envelope: envelope,
+            message: MessageBox(envelope),
+            receivedAt: receivedAt,
+            expiresAt: expiresAt,
+            hops: hops,
             token: token,
             partition: partition,
             generation: generation,
@@ -138,7 +144,7 @@ public struct DeliveryStateMachine: Sendable {
     // MARK: - Events from sinks
 
     /// A sink reports that the broker confirmed a publish.
-    public mutating func confirmed(_ tag: DeliveryTag, now: NIODeadline, into actions: inout [DeliveryAction]) {
+    public mutating func confirmed(_ tag: DeliveryTag, now: NIODeadline, into actions: inout DeliveryActions) {
         guard let slot = validSlot(tag) else { return }
         let lane = Int(slot) * width + tag.destination
         let partition = entries[Int(slot)].partition
@@ -163,7 +169,7 @@ public struct DeliveryStateMachine: Sendable {
         _ tag: DeliveryTag,
         _ failure: PublishFailure,
         now: NIODeadline,
-        into actions: inout [DeliveryAction]
+        into actions: inout DeliveryActions
     ) {
         guard let slot = validSlot(tag) else { return }
         let lane = Int(slot) * width + tag.destination
@@ -183,7 +189,7 @@ public struct DeliveryStateMachine: Sendable {
     }
 
     /// A retry timer the core asked for with ``DeliveryAction/scheduleRetry(_:after:)`` is due.
-    public mutating func retryDue(_ tag: DeliveryTag, now: NIODeadline, into actions: inout [DeliveryAction]) {
+    public mutating func retryDue(_ tag: DeliveryTag, now: NIODeadline, into actions: inout DeliveryActions) {
         guard let slot = validSlot(tag) else { return }
         let lane = Int(slot) * width + tag.destination
         let partition = entries[Int(slot)].partition
@@ -203,7 +209,7 @@ public struct DeliveryStateMachine: Sendable {
     /// assignment of it is abandoned first.
     ///
     /// - Returns: The new generation; acks carry it.
-    public mutating func assign(partition: Int, now: NIODeadline, into actions: inout [DeliveryAction]) -> UInt32 {
+    public mutating func assign(partition: Int, now: NIODeadline, into actions: inout DeliveryActions) -> UInt32 {
         if partitions[partition] != nil { abandon(partition: partition, now: now, into: &actions) }
         return newPartition(partition)
     }
@@ -211,7 +217,7 @@ public struct DeliveryStateMachine: Sendable {
     /// A partition is being revoked: take nothing more from it. When its last message is
     /// settled, ``DeliveryAction/partitionReleased(partition:generation:)`` follows (at once
     /// when nothing is in flight).
-    public mutating func revoke(partition: Int, now: NIODeadline, into actions: inout [DeliveryAction]) {
+    public mutating func revoke(partition: Int, now: NIODeadline, into actions: inout DeliveryActions) {
         guard partitions[partition] != nil else {
             actions.append(.partitionReleased(partition: partition, generation: 0))
             return
@@ -225,7 +231,7 @@ public struct DeliveryStateMachine: Sendable {
 
     /// The wait for a revoked partition is over: what is still in flight is abandoned
     /// (counted; the next owner redelivers it) and late confirms for it are ignored.
-    public mutating func abandon(partition: Int, now: NIODeadline, into actions: inout [DeliveryAction]) {
+    public mutating func abandon(partition: Int, now: NIODeadline, into actions: inout DeliveryActions) {
         guard let state = partitions.removeValue(forKey: partition) else { return }
         for slot in entries.indices where entries[slot].sequence != 0 && entries[slot].partition == partition {
             abandon(slot: UInt32(slot))
@@ -236,7 +242,7 @@ public struct DeliveryStateMachine: Sendable {
 
     /// Shutdown: take nothing more. ``DeliveryAction/drained`` follows when nothing is in
     /// flight (at once when the route is idle).
-    public mutating func drain(now: NIODeadline, into actions: inout [DeliveryAction]) {
+    public mutating func drain(now: NIODeadline, into actions: inout DeliveryActions) {
         guard !draining else { return }
         draining = true
         if !paused {
@@ -248,7 +254,7 @@ public struct DeliveryStateMachine: Sendable {
 
     /// The drain budget ran out: abandon everything in flight, leaving it unacked for the
     /// broker to redeliver. Late confirms are ignored.
-    public mutating func abandonAll(now: NIODeadline, into actions: inout [DeliveryAction]) {
+    public mutating func abandonAll(now: NIODeadline, into actions: inout DeliveryActions) {
         for slot in entries.indices where entries[slot].sequence != 0 {
             abandon(slot: UInt32(slot))
         }
@@ -266,7 +272,12 @@ extension DeliveryStateMachine {
     struct Entry {
         /// 0 when the slot is free.
         var sequence: UInt64 = 0
-        var envelope: Envelope?
+        /// The message, boxed once so that publishing it retains one reference.
+        var message: MessageBox?
+        /// Copied from the envelope, so the hot path does not touch it.
+        var receivedAt = NIODeadline.uptimeNanoseconds(0)
+        var expiresAt: NIODeadline?
+        var hops = 0
         var token: SourceToken = 0
         var partition: Int = 0
         var generation: UInt32 = 0
@@ -345,7 +356,7 @@ extension DeliveryStateMachine {
     }
 
     /// Starts publishing a message to every destination.
-    mutating func start(slot: UInt32, now: NIODeadline, into actions: inout [DeliveryAction]) {
+    mutating func start(slot: UInt32, now: NIODeadline, into actions: inout DeliveryActions) {
         entries[Int(slot)].started = true
         let sequence = entries[Int(slot)].sequence
         for d in 0..<width {
@@ -356,18 +367,18 @@ extension DeliveryStateMachine {
     }
 
     /// One publish attempt to a destination, unless the message expired or loops.
-    mutating func attemptPublish(slot: UInt32, destination d: Int, now: NIODeadline, into actions: inout [DeliveryAction]) {
+    mutating func attemptPublish(slot: UInt32, destination d: Int, now: NIODeadline, into actions: inout DeliveryActions) {
         let lane = Int(slot) * width + d
         lanes[lane].attempt += 1
         let attempt = lanes[lane].attempt
         let entry = Int(slot)
-        if let expiresAt = entries[entry].envelope!.expiresAt, expiresAt <= now {
+        if let expiresAt = entries[entry].expiresAt, expiresAt <= now {
             stats.failed += 1
             metrics.failed(destination: d, reason: FailureReason.expired).increment()
             settle(slot: slot, destination: d, as: .dropped, reason: FailureReason.expired, now: now, into: &actions)
             return
         }
-        let hops = entries[entry].envelope!.hops
+        let hops = entries[entry].hops
         if hops >= policy.maxHops {
             lanes[lane].phase = .publishing
             let failure = PublishFailure.permanent(FailureReason.loop, "bridge-hops \(hops) reached max_hops \(policy.maxHops)")
@@ -382,7 +393,7 @@ extension DeliveryStateMachine {
             attempt: attempt,
             sequence: entries[entry].sequence
         )
-        actions.append(.publish(PublishRequest(tag: tag, envelope: entries[entry].envelope!, deadLetter: nil)))
+        actions.append(.publish(PublishRequest(tag: tag, message: entries[entry].message!, deadLetterBox: nil)))
         stats.published += 1
         metrics.published[d].increment()
         if attempt > 1 {
@@ -391,12 +402,12 @@ extension DeliveryStateMachine {
         }
         if !entries[entry].forwarded {
             entries[entry].forwarded = true
-            metrics.forwardSeconds.recordNanoseconds((now - entries[entry].envelope!.receivedAt).nanoseconds)
+            metrics.forwardSeconds.recordNanoseconds((now - entries[entry].receivedAt).nanoseconds)
         }
     }
 
     /// A failed attempt to a destination: retry, or settle it as the policy says.
-    mutating func handle(_ failure: PublishFailure, slot: UInt32, destination d: Int, now: NIODeadline, into actions: inout [DeliveryAction]) {
+    mutating func handle(_ failure: PublishFailure, slot: UInt32, destination d: Int, now: NIODeadline, into actions: inout DeliveryActions) {
         let lane = Int(slot) * width + d
         stats.failed += 1
         metrics.failed(destination: d, reason: failure.reason).increment()
@@ -439,7 +450,7 @@ extension DeliveryStateMachine {
         }
     }
 
-    mutating func publishDeadLetter(slot: UInt32, destination d: Int, into actions: inout [DeliveryAction]) {
+    mutating func publishDeadLetter(slot: UInt32, destination d: Int, into actions: inout DeliveryActions) {
         let lane = Int(slot) * width + d
         lanes[lane].deadLetterAttempt += 1
         lanes[lane].phase = .deadLettering
@@ -450,7 +461,7 @@ extension DeliveryStateMachine {
             route: policy.route,
             destination: policy.destinations[d].description,
             attempts: Int(lanes[lane].attempt),
-            source: entry.envelope!.source.bridgeSource
+            source: entry.message!.envelope.source.bridgeSource
         )
         let tag = DeliveryTag(
             slot: slot,
@@ -459,7 +470,7 @@ extension DeliveryStateMachine {
             attempt: lanes[lane].deadLetterAttempt,
             sequence: entry.sequence
         )
-        actions.append(.publish(PublishRequest(tag: tag, envelope: entry.envelope!, deadLetter: info)))
+        actions.append(.publish(PublishRequest(tag: tag, message: entry.message!, deadLetterBox: DeadLetterBox(info))))
         stats.published += 1
         metrics.published[deadLetterIndex].increment()
         if lanes[lane].deadLetterAttempt > 1 {
@@ -492,7 +503,7 @@ extension DeliveryStateMachine {
         as settlement: Settlement,
         reason: String,
         now: NIODeadline,
-        into actions: inout [DeliveryAction]
+        into actions: inout DeliveryActions
     ) {
         let lane = Int(slot) * width + d
         switch settlement {
@@ -524,7 +535,7 @@ extension DeliveryStateMachine {
     }
 
     /// `exhausted: reject`: the whole message leaves at once; other destinations are cancelled.
-    mutating func reject(slot: UInt32, reason: String, now: NIODeadline, into actions: inout [DeliveryAction]) {
+    mutating func reject(slot: UInt32, reason: String, now: NIODeadline, into actions: inout DeliveryActions) {
         let base = Int(slot) * width
         for d in 0..<width {
             switch lanes[base + d].phase {
@@ -545,7 +556,7 @@ extension DeliveryStateMachine {
     }
 
     /// Every destination settled: release the source ack (in order where needed).
-    mutating func finish(slot: UInt32, now: NIODeadline, into actions: inout [DeliveryAction]) {
+    mutating func finish(slot: UInt32, now: NIODeadline, into actions: inout DeliveryActions) {
         entries[Int(slot)].done = true
         guard usesQueue else {
             release(slot: slot, now: now, into: &actions)
@@ -558,7 +569,7 @@ extension DeliveryStateMachine {
         }
     }
 
-    mutating func release(slot: UInt32, now: NIODeadline, into actions: inout [DeliveryAction]) {
+    mutating func release(slot: UInt32, now: NIODeadline, into actions: inout DeliveryActions) {
         let entry = Int(slot)
         let token = entries[entry].token
         let partition = entries[entry].partition
@@ -584,7 +595,7 @@ extension DeliveryStateMachine {
             metrics.dropped(reason: reason).increment()
             actions.append(.reject(token, partition: partition, generation: generation))
         }
-        metrics.deliverySeconds.recordNanoseconds((now - entries[entry].envelope!.receivedAt).nanoseconds)
+        metrics.deliverySeconds.recordNanoseconds((now - entries[entry].receivedAt).nanoseconds)
         stats.inFlight -= 1
         metrics.inFlight.record(stats.inFlight)
         freeSlot(slot)
@@ -615,7 +626,7 @@ extension DeliveryStateMachine {
         freeSlot(slot)
     }
 
-    mutating func afterWindowFreed(into actions: inout [DeliveryAction]) {
+    mutating func afterWindowFreed(into actions: inout DeliveryActions) {
         if draining {
             if stats.inFlight == 0 && !drainedReported {
                 drainedReported = true
@@ -628,7 +639,7 @@ extension DeliveryStateMachine {
     }
 
     /// `ordering: strict`: start the partition's next message once the one before is done.
-    mutating func pump(partition: Int, now: NIODeadline, into actions: inout [DeliveryAction]) {
+    mutating func pump(partition: Int, now: NIODeadline, into actions: inout DeliveryActions) {
         guard strict else { return }
         while let head = partitions[partition]?.queue.first, !entries[Int(head)].started {
             start(slot: head, now: now, into: &actions)

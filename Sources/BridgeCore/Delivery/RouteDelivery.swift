@@ -1,6 +1,6 @@
 public import CoreMetrics
 public import NIOCore
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// What the delivery core asks of a source adapter. Calls come from whichever thread
 /// reported the event that caused them, never under the core's lock.
@@ -38,16 +38,16 @@ public protocol DeliverySink: AnyObject, Sendable {
 /// Adapters call ``receive(_:partition:token:)``, ``confirmed(_:)`` and ``failed(_:_:)``
 /// from any thread. Nothing is allocated per message: action buffers are reused.
 public final class RouteDelivery: Sendable {
-    private struct State: ~Copyable {
+    private struct State: Sendable {
         var machine: DeliveryStateMachine
         /// Action buffers, reused (more than one when events nest or race).
-        var spare: [[DeliveryAction]] = []
+        var spare: [DeliveryActions] = []
         var drainWaiters: [CheckedContinuation<Void, Never>] = []
         var drained = false
     }
 
     public let policy: DeliveryPolicy
-    private let state: Mutex<State>
+    private let state: NIOLockedValueBox<State>
     private let source: any DeliverySource
     /// Per destination index; the dead letter last when the route has one.
     private let sinks: [any DeliverySink]
@@ -77,14 +77,14 @@ public final class RouteDelivery: Sendable {
         self.sinks = sinks + (deadLetter.map { [$0] } ?? [])
         self.clock = clock
         let machine = DeliveryStateMachine(policy: policy, metricsFactory: metricsFactory, random: random)
-        self.state = Mutex(State(machine: machine))
+        self.state = NIOLockedValueBox(State(machine: machine))
     }
 
     /// What /readyz reports for the route.
-    public var routeState: RouteState { state.withLock { $0.machine.routeState } }
+    public var routeState: RouteState { state.withLockedValue { $0.machine.routeState } }
 
     /// Running totals.
-    public var stats: DeliveryStats { state.withLock { $0.machine.stats } }
+    public var stats: DeliveryStats { state.withLockedValue { $0.machine.stats } }
 
     // MARK: Events
 
@@ -92,8 +92,8 @@ public final class RouteDelivery: Sendable {
     @discardableResult
     public func receive(_ envelope: Envelope, partition: Int = 0, token: SourceToken) -> ReceiveResult {
         let now = clock.now()
-        var actions: [DeliveryAction] = []
-        let result = state.withLock { state in
+        var actions = DeliveryActions()
+        let result = state.withLockedValue { state in
             actions = state.spare.popLast() ?? []
             return state.machine.receive(envelope, partition: partition, token: token, now: now, into: &actions)
         }
@@ -104,8 +104,8 @@ public final class RouteDelivery: Sendable {
     /// A sink reports that the broker confirmed the publish of `tag`.
     public func confirmed(_ tag: DeliveryTag) {
         let now = clock.now()
-        var actions: [DeliveryAction] = []
-        state.withLock { state in
+        var actions = DeliveryActions()
+        state.withLockedValue { state in
             actions = state.spare.popLast() ?? []
             state.machine.confirmed(tag, now: now, into: &actions)
         }
@@ -115,8 +115,8 @@ public final class RouteDelivery: Sendable {
     /// A sink reports that the publish of `tag` failed.
     public func failed(_ tag: DeliveryTag, _ failure: PublishFailure) {
         let now = clock.now()
-        var actions: [DeliveryAction] = []
-        state.withLock { state in
+        var actions = DeliveryActions()
+        state.withLockedValue { state in
             actions = state.spare.popLast() ?? []
             state.machine.failed(tag, failure, now: now, into: &actions)
         }
@@ -126,8 +126,8 @@ public final class RouteDelivery: Sendable {
     /// A partition was assigned; returns its generation.
     public func assign(partition: Int) -> UInt32 {
         let now = clock.now()
-        var actions: [DeliveryAction] = []
-        let generation = state.withLock { state in
+        var actions = DeliveryActions()
+        let generation = state.withLockedValue { state in
             state.machine.assign(partition: partition, now: now, into: &actions)
         }
         run(&actions)
@@ -153,7 +153,7 @@ public final class RouteDelivery: Sendable {
     public func drain(timeout: TimeAmount) async -> Bool {
         let before = stats.abandoned
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let done = state.withLock { state in
+            let done = state.withLockedValue { state in
                 if state.drained { return true }
                 state.drainWaiters.append(continuation)
                 return false
@@ -175,19 +175,19 @@ public final class RouteDelivery: Sendable {
         event { $0.retryDue(tag, now: $1, into: &$2) }
     }
 
-    private func event(_ body: (inout DeliveryStateMachine, NIODeadline, inout [DeliveryAction]) -> Void) {
+    private func event(_ body: (inout DeliveryStateMachine, NIODeadline, inout DeliveryActions) -> Void) {
         let now = clock.now()
-        var actions: [DeliveryAction] = []
-        state.withLock { state in
+        var actions = DeliveryActions()
+        state.withLockedValue { state in
             actions = state.spare.popLast() ?? []
             body(&state.machine, now, &actions)
         }
         run(&actions)
     }
 
-    private func run(_ actions: inout [DeliveryAction]) {
+    private func run(_ actions: inout DeliveryActions) {
         var drained = false
-        for action in actions {
+        while let action = actions.popFirst() {
             switch action {
             case .publish(let request):
                 sinks[request.tag.isDeadLetter ? sinks.count - 1 : request.tag.destination].publish(request, for: self)
@@ -207,8 +207,7 @@ public final class RouteDelivery: Sendable {
                 drained = true
             }
         }
-        actions.removeAll(keepingCapacity: true)
-        let waiters = state.withLock { state in
+        let waiters = state.withLockedValue { state in
             state.spare.append(actions)
             guard drained else { return [CheckedContinuation<Void, Never>]() }
             state.drained = true

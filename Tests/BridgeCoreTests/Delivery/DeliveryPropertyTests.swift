@@ -83,7 +83,7 @@ struct RouteModel {
     let policy: DeliveryPolicy
     let partitionCount: Int
     var now = NIODeadline.uptimeNanoseconds(1_000_000_000)
-    var actions: [DeliveryAction] = []
+    var actions = DeliveryActions()
     var messages: [SourceToken: Message] = [:]
     /// In-flight tokens per partition, in arrival order.
     var order: [Int: [SourceToken]] = [:]

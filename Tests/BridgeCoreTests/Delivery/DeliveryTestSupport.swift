@@ -46,7 +46,7 @@ func makeEnvelope(
 struct Harness {
     var machine: DeliveryStateMachine
     var now = NIODeadline.uptimeNanoseconds(1_000_000_000)
-    var actions: [DeliveryAction] = []
+    var actions = DeliveryActions()
     /// Publishes handed out and not yet answered.
     var outstanding: [PublishRequest] = []
     /// Every publish, in order.
