@@ -302,6 +302,8 @@ extension DeliveryStateMachine {
         var blocked = false
         /// Publish attempts made, the first included.
         var attempt: UInt32 = 0
+        /// Failed attempts that count against `retry.attempts` (a lost connection does not).
+        var charged: UInt32 = 0
         var deadLetterAttempt: UInt32 = 0
     }
 
@@ -428,9 +430,17 @@ extension DeliveryStateMachine {
             actions.append(.scheduleRetry(tag, after: jittered(policy.retry.maxBackoff.nanoseconds)))
             return
         }
-        if failure.kind == .transient && Int(lanes[lane].attempt) < policy.retry.attempts {
+        if failure.kind == .transient && failure.reason == FailureReason.connectionLost {
+            // CONTRACT 5.8: a publish that lost its connection is retried until the
+            // connection is back, never dropped; it does not use up the retry budget.
             lanes[lane].phase = .waitingRetry
             actions.append(.scheduleRetry(tag, after: backoff(afterAttempt: lanes[lane].attempt)))
+            return
+        }
+        lanes[lane].charged += 1
+        if failure.kind == .transient && Int(lanes[lane].charged) < policy.retry.attempts {
+            lanes[lane].phase = .waitingRetry
+            actions.append(.scheduleRetry(tag, after: backoff(afterAttempt: lanes[lane].charged)))
             return
         }
         switch policy.exhausted {

@@ -127,6 +127,8 @@ public enum FailureReason {
     public static let loop = "loop"
     public static let rejected = "rejected"
     // Transient reasons adapters commonly use.
+    /// The connection to the destination was lost before the broker confirmed: retried
+    /// until it is back, without using up `retry.attempts` (CONTRACT 5.8).
     public static let connectionLost = "connection_lost"
     public static let nack = "nack"
     public static let timeout = "timeout"

@@ -346,6 +346,29 @@ struct DeliveryPromiseTests {
         #expect(h.ackedTokens == [1, 2, 3])
     }
 
+    // MARK: 5.8
+
+    @Test("5.8 a publish that lost its connection is retried until it is back, never dropped")
+    func connectionLost() throws {
+        var h = Harness(try Self.policy(attempts: 2, exhausted: .drop))
+        h.receive(token: 1)
+        for _ in 0..<10 {
+            h.fail(token: 1, .transient(FailureReason.connectionLost, "reset by peer"))
+            #expect(h.timers.last!.delay <= .seconds(1))
+            h.advance(by: .seconds(1))
+        }
+        #expect(h.ackedTokens.isEmpty)
+        #expect(h.machine.stats.dropped == 0)
+        // The retry budget is still whole: one nack is retried, the second is final.
+        h.fail(token: 1, .transient(FailureReason.nack, "nack"))
+        h.advance(by: .seconds(1))
+        #expect(h.ackedTokens.isEmpty)
+        h.fail(token: 1, .transient(FailureReason.nack, "nack"))
+        #expect(h.ackedTokens == [1])
+        #expect(h.machine.stats.dropped == 1)
+        #expect(h.published.count == 12)
+    }
+
     // MARK: 5.9
 
     @Test("5.9 drain stops taking and reports drained when in-flight reaches zero")

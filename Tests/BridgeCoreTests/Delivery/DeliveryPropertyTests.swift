@@ -77,6 +77,8 @@ struct RouteModel {
         var deadLetterPublished = Set<Int>()
         /// Destinations whose last failure was permanent.
         var permanentFailure = Set<Int>()
+        /// Failed attempts per destination that use up the retry budget.
+        var charged: [Int: Int] = [:]
     }
 
     var machine: DeliveryStateMachine
@@ -223,10 +225,14 @@ struct RouteModel {
             machine.confirmed(request.tag, now: now, into: &actions)
         } else {
             let reasons = ["too_large", "template", "not_allowed", "unroutable", "rejected", "expired"]
+            let lost = !permanent && pick % 3 == 0
             let failure: PublishFailure =
-                permanent ? .permanent(reasons[pick % reasons.count], "p") : .transient("nack", "t")
+                permanent
+                ? .permanent(reasons[pick % reasons.count], "p")
+                : .transient(lost ? FailureReason.connectionLost : "nack", "t")
             if messages[token]?.fate == .inFlight && !request.tag.isDeadLetter {
-                if permanent || request.attempt >= policy.retry.attempts {
+                if !lost { messages[token]!.charged[d, default: 0] += 1 }
+                if permanent || messages[token]!.charged[d, default: 0] >= policy.retry.attempts {
                     messages[token]!.finalFailure.insert(d)
                 }
                 if failure.reason == "expired" { messages[token]!.expiredFailure.insert(d) }
@@ -356,7 +362,9 @@ struct RouteModel {
             if let expiresAt = message.expiresAt, expiresAt <= now { fail("forwarded an expired message \(token)") }
             if request.attempt > 1 && policy.exhausted != .block {
                 if message.permanentFailure.contains(d) { fail("retried \(token)/\(d) after a permanent failure") }
-                if request.attempt > policy.retry.attempts { fail("attempt \(request.attempt) of \(token)/\(d) beyond \(policy.retry.attempts)") }
+                if message.charged[d, default: 0] >= policy.retry.attempts {
+                    fail("attempt \(request.attempt) of \(token)/\(d) after \(policy.retry.attempts) counted failures")
+                }
             }
             if request.attempt == 1 {
                 let key = message.partition * 8 + d
