@@ -25,23 +25,3 @@ public enum DeliveryAction: Sendable {
     /// The drain finished: nothing is in flight any more (what was abandoned stays unacked).
     case drained
 }
-
-/// What a route reports on /readyz.
-public enum RouteState: String, Sendable, Hashable {
-    case consuming
-    /// A message is retried under `exhausted: block` after its retries ran out.
-    case blocked
-    /// The window is full, or the route drains.
-    case paused
-}
-
-/// Whether the core took a message handed to ``DeliveryStateMachine/receive(_:partition:token:now:into:)``.
-public enum ReceiveResult: Sendable, Hashable {
-    /// Taken: the core will acknowledge, reject or abandon it.
-    case accepted
-    /// Not taken because the window is full; the source should not have sent it (it was
-    /// told to pause). Leave it unacked.
-    case windowFull
-    /// Not taken because the route drains or the partition was revoked. Leave it unacked.
-    case notTaking
-}

@@ -2,36 +2,6 @@ public import CoreMetrics
 public import NIOCore
 import NIOConcurrencyHelpers
 
-/// What the delivery core asks of a source adapter. Calls come from whichever thread
-/// reported the event that caused them, never under the core's lock.
-public protocol DeliverySource: AnyObject, Sendable {
-    /// Acknowledge the message (MQTT PUBACK/PUBREC, Kafka store offset + 1, AMQP basic.ack).
-    /// Ignore it when `generation` is not the partition's current assignment.
-    func acknowledge(_ token: SourceToken, partition: Int, generation: UInt32)
-    /// `basic.reject(requeue=false)` (AMQP only).
-    func reject(_ token: SourceToken, partition: Int, generation: UInt32)
-    /// The window is full or the route drains: stop taking messages.
-    func pause()
-    /// The window freed: take messages again.
-    func resume()
-    /// A revoked partition has nothing in flight any more (or was abandoned): commit it.
-    func partitionReleased(_ partition: Int, generation: UInt32)
-}
-
-extension DeliverySource {
-    public func reject(_ token: SourceToken, partition: Int, generation: UInt32) {}
-    public func partitionReleased(_ partition: Int, generation: UInt32) {}
-}
-
-/// What the delivery core asks of a sink adapter (one per destination, and one for the
-/// dead letter). The sink reports the outcome with ``RouteDelivery/confirmed(_:)`` or
-/// ``RouteDelivery/failed(_:_:)``, passing `request.tag` back.
-public protocol DeliverySink: AnyObject, Sendable {
-    /// Publish `request.envelope` (with `request.deadLetter`'s headers when set, and
-    /// `bridge-hops` = `request.hopsToWrite`).
-    func publish(_ request: PublishRequest, for route: RouteDelivery)
-}
-
 /// Runs one route's ``DeliveryStateMachine`` against its source and sinks: every event
 /// goes through a lock, and the actions it returns run outside it.
 ///
