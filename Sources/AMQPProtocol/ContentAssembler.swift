@@ -17,10 +17,15 @@ public struct ContentAssembler: Sendable {
     enum State: Sendable {
         case idle
         case awaitingHeader(Method)
-        case awaitingBody(Method, ContentHeader, received: ByteBuffer?)
+        /// `received` counts the body bytes so far; they are in `body` once two or more
+        /// frames are needed.
+        case awaitingBody(Method, ContentHeader, received: UInt64)
     }
 
     var state: State = .idle
+    /// The body being assembled from several frames. Kept out of `state` so appending
+    /// mutates it in place instead of copying it on every frame.
+    var body = ByteBuffer()
 
     /// The largest declared body accepted; larger is refused from the header.
     public var maximumBodySize: UInt64
@@ -68,44 +73,47 @@ public struct ContentAssembler: Sendable {
                 self.state = .idle
                 return .content(Content(method: method, properties: header.properties, body: ByteBuffer()))
             }
-            self.state = .awaitingBody(method, header, received: nil)
+            self.state = .awaitingBody(method, header, received: 0)
             return nil
 
-        case (.awaitingBody(let method, let header, let received), .body(var body)):
-            let total = UInt64(received?.readableBytes ?? 0) + UInt64(body.readableBytes)
+        case (.awaitingBody(let method, let header, let received), .body(var piece)):
+            let total = received + UInt64(piece.readableBytes)
             guard total <= header.bodySize else {
-                self.state = .idle
+                self.reset()
                 throw .bodyLongerThanDeclared(declared: header.bodySize, received: total)
             }
-            var whole: ByteBuffer
-            if var received {
-                // Avoid the state's copy triggering copy-on-write while appending.
+            if received == 0, total == header.bodySize {
+                // The common case: the whole body in one frame, delivered as a slice, no copy.
                 self.state = .idle
-                received.writeBuffer(&body)
-                whole = received
-            } else if total == header.bodySize {
-                whole = body  // the common case: one body frame, a slice, no copy
-            } else {
-                whole = ByteBuffer()
-                whole.reserveCapacity(Int(min(header.bodySize, 64 << 20)))
-                whole.writeBuffer(&body)
+                return .content(Content(method: method, properties: header.properties, body: piece))
             }
-            if total == header.bodySize {
-                self.state = .idle
-                return .content(Content(method: method, properties: header.properties, body: whole))
+            if received == 0 {
+                self.body.clear()
+                self.body.reserveCapacity(Int(min(header.bodySize, 16 << 20)))
             }
-            self.state = .awaitingBody(method, header, received: whole)
-            return nil
+            self.body.writeBuffer(&piece)
+            guard total == header.bodySize else {
+                self.state = .awaitingBody(method, header, received: total)
+                return nil
+            }
+            let whole = self.body
+            self.reset()
+            return .content(Content(method: method, properties: header.properties, body: whole))
 
         case (.idle, _):
             throw .unexpectedFrame(expected: "method", received: Self.describe(payload))
         case (.awaitingHeader(let method), _):
-            self.state = .idle
+            self.reset()
             throw .unexpectedFrame(expected: "content header after \(method.name)", received: Self.describe(payload))
         case (.awaitingBody(let method, _, _), _):
-            self.state = .idle
+            self.reset()
             throw .unexpectedFrame(expected: "body frame after \(method.name)", received: Self.describe(payload))
         }
+    }
+
+    mutating func reset() {
+        self.state = .idle
+        self.body = ByteBuffer()
     }
 
     static func describe(_ payload: Frame.Payload) -> String {
