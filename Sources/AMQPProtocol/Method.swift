@@ -119,7 +119,9 @@ public struct ConnectionTune: Sendable, Hashable {
     public static let methodID: UInt16 = 30
 
     public var channelMax: UInt16
+    /// The largest frame, 8 bytes of overhead included; 0 means no limit.
     public var frameMax: UInt32
+    /// Seconds between heartbeats; 0 means none.
     public var heartbeat: UInt16
 
     public init(channelMax: UInt16, frameMax: UInt32, heartbeat: UInt16) {
@@ -147,7 +149,9 @@ public struct ConnectionTuneOk: Sendable, Hashable {
     public static let methodID: UInt16 = 31
 
     public var channelMax: UInt16
+    /// The largest frame, 8 bytes of overhead included; 0 means no limit.
     public var frameMax: UInt32
+    /// Seconds between heartbeats; 0 means none.
     public var heartbeat: UInt16
 
     public init(channelMax: UInt16, frameMax: UInt32, heartbeat: UInt16) {
@@ -182,14 +186,14 @@ public struct ConnectionOpen: Sendable, Hashable {
 
     init(from buffer: inout ByteBuffer) throws(AMQPProtocolError) {
         self.virtualHost = try buffer.readShortString()
-        _ = try buffer.readShortString()
+        _ = try buffer.readShortString()  // reserved-1
         let bits = try buffer.readAMQPInteger(as: UInt8.self)
         _ = bits  // reserved-2
     }
 
     func encodeArguments(into buffer: inout ByteBuffer) throws(AMQPProtocolError) {
         try buffer.writeShortString(self.virtualHost)
-        try buffer.writeShortString("")
+        try buffer.writeShortString("")  // reserved-1
         buffer.writeInteger(UInt8(0))
     }
 }
@@ -202,11 +206,11 @@ public struct ConnectionOpenOk: Sendable, Hashable {
     public init() {}
 
     init(from buffer: inout ByteBuffer) throws(AMQPProtocolError) {
-        _ = try buffer.readShortString()
+        _ = try buffer.readShortString()  // reserved-1
     }
 
     func encodeArguments(into buffer: inout ByteBuffer) throws(AMQPProtocolError) {
-        try buffer.writeShortString("")
+        try buffer.writeShortString("")  // reserved-1
     }
 }
 
@@ -217,28 +221,30 @@ public struct ConnectionClose: Sendable, Hashable {
 
     public var replyCode: UInt16
     public var replyText: String
-    public var classId: UInt16
-    public var methodId: UInt16
+    /// The class of the method that caused the close; 0 when none did (not this method's class).
+    public var classID: UInt16
+    /// The method that caused the close; 0 when none did (not this method's id).
+    public var methodID: UInt16
 
-    public init(replyCode: UInt16, replyText: String, classId: UInt16, methodId: UInt16) {
+    public init(replyCode: UInt16, replyText: String, classID: UInt16, methodID: UInt16) {
         self.replyCode = replyCode
         self.replyText = replyText
-        self.classId = classId
-        self.methodId = methodId
+        self.classID = classID
+        self.methodID = methodID
     }
 
     init(from buffer: inout ByteBuffer) throws(AMQPProtocolError) {
         self.replyCode = try buffer.readAMQPInteger(as: UInt16.self)
         self.replyText = try buffer.readShortString()
-        self.classId = try buffer.readAMQPInteger(as: UInt16.self)
-        self.methodId = try buffer.readAMQPInteger(as: UInt16.self)
+        self.classID = try buffer.readAMQPInteger(as: UInt16.self)
+        self.methodID = try buffer.readAMQPInteger(as: UInt16.self)
     }
 
     func encodeArguments(into buffer: inout ByteBuffer) throws(AMQPProtocolError) {
         buffer.writeInteger(self.replyCode)
         try buffer.writeShortString(self.replyText)
-        buffer.writeInteger(self.classId)
-        buffer.writeInteger(self.methodId)
+        buffer.writeInteger(self.classID)
+        buffer.writeInteger(self.methodID)
     }
 }
 
@@ -344,11 +350,11 @@ public struct ChannelOpen: Sendable, Hashable {
     public init() {}
 
     init(from buffer: inout ByteBuffer) throws(AMQPProtocolError) {
-        _ = try buffer.readShortString()
+        _ = try buffer.readShortString()  // reserved-1
     }
 
     func encodeArguments(into buffer: inout ByteBuffer) throws(AMQPProtocolError) {
-        try buffer.writeShortString("")
+        try buffer.writeShortString("")  // reserved-1
     }
 }
 
@@ -360,11 +366,11 @@ public struct ChannelOpenOk: Sendable, Hashable {
     public init() {}
 
     init(from buffer: inout ByteBuffer) throws(AMQPProtocolError) {
-        _ = try buffer.readLongStringBytes()
+        _ = try buffer.readLongStringBytes()  // reserved-1
     }
 
     func encodeArguments(into buffer: inout ByteBuffer) throws(AMQPProtocolError) {
-        buffer.writeInteger(UInt32(0))
+        buffer.writeInteger(UInt32(0))  // reserved-1
     }
 }
 
@@ -417,28 +423,30 @@ public struct ChannelClose: Sendable, Hashable {
 
     public var replyCode: UInt16
     public var replyText: String
-    public var classId: UInt16
-    public var methodId: UInt16
+    /// The class of the method that caused the close; 0 when none did (not this method's class).
+    public var classID: UInt16
+    /// The method that caused the close; 0 when none did (not this method's id).
+    public var methodID: UInt16
 
-    public init(replyCode: UInt16, replyText: String, classId: UInt16, methodId: UInt16) {
+    public init(replyCode: UInt16, replyText: String, classID: UInt16, methodID: UInt16) {
         self.replyCode = replyCode
         self.replyText = replyText
-        self.classId = classId
-        self.methodId = methodId
+        self.classID = classID
+        self.methodID = methodID
     }
 
     init(from buffer: inout ByteBuffer) throws(AMQPProtocolError) {
         self.replyCode = try buffer.readAMQPInteger(as: UInt16.self)
         self.replyText = try buffer.readShortString()
-        self.classId = try buffer.readAMQPInteger(as: UInt16.self)
-        self.methodId = try buffer.readAMQPInteger(as: UInt16.self)
+        self.classID = try buffer.readAMQPInteger(as: UInt16.self)
+        self.methodID = try buffer.readAMQPInteger(as: UInt16.self)
     }
 
     func encodeArguments(into buffer: inout ByteBuffer) throws(AMQPProtocolError) {
         buffer.writeInteger(self.replyCode)
         try buffer.writeShortString(self.replyText)
-        buffer.writeInteger(self.classId)
-        buffer.writeInteger(self.methodId)
+        buffer.writeInteger(self.classID)
+        buffer.writeInteger(self.methodID)
     }
 }
 
@@ -486,7 +494,7 @@ public struct ExchangeDeclare: Sendable, Hashable {
     }
 
     init(from buffer: inout ByteBuffer) throws(AMQPProtocolError) {
-        _ = try buffer.readAMQPInteger(as: UInt16.self)
+        _ = try buffer.readAMQPInteger(as: UInt16.self)  // reserved-1
         self.exchange = try buffer.readShortString()
         self.type = try buffer.readShortString()
         let bits = try buffer.readAMQPInteger(as: UInt8.self)
@@ -499,7 +507,7 @@ public struct ExchangeDeclare: Sendable, Hashable {
     }
 
     func encodeArguments(into buffer: inout ByteBuffer) throws(AMQPProtocolError) {
-        buffer.writeInteger(UInt16(0))
+        buffer.writeInteger(UInt16(0))  // reserved-1
         try buffer.writeShortString(self.exchange)
         try buffer.writeShortString(self.type)
         buffer.writeInteger(UInt8((self.passive ? 1 : 0) | (self.durable ? 2 : 0) | (self.autoDelete ? 4 : 0) | (self.internal ? 8 : 0) | (self.noWait ? 16 : 0)))
@@ -539,7 +547,7 @@ public struct ExchangeDelete: Sendable, Hashable {
     }
 
     init(from buffer: inout ByteBuffer) throws(AMQPProtocolError) {
-        _ = try buffer.readAMQPInteger(as: UInt16.self)
+        _ = try buffer.readAMQPInteger(as: UInt16.self)  // reserved-1
         self.exchange = try buffer.readShortString()
         let bits = try buffer.readAMQPInteger(as: UInt8.self)
         self.ifUnused = bits & 1 != 0
@@ -547,7 +555,7 @@ public struct ExchangeDelete: Sendable, Hashable {
     }
 
     func encodeArguments(into buffer: inout ByteBuffer) throws(AMQPProtocolError) {
-        buffer.writeInteger(UInt16(0))
+        buffer.writeInteger(UInt16(0))  // reserved-1
         try buffer.writeShortString(self.exchange)
         buffer.writeInteger(UInt8((self.ifUnused ? 1 : 0) | (self.noWait ? 2 : 0)))
     }
@@ -589,7 +597,7 @@ public struct ExchangeBind: Sendable, Hashable {
     }
 
     init(from buffer: inout ByteBuffer) throws(AMQPProtocolError) {
-        _ = try buffer.readAMQPInteger(as: UInt16.self)
+        _ = try buffer.readAMQPInteger(as: UInt16.self)  // reserved-1
         self.destination = try buffer.readShortString()
         self.source = try buffer.readShortString()
         self.routingKey = try buffer.readShortString()
@@ -599,7 +607,7 @@ public struct ExchangeBind: Sendable, Hashable {
     }
 
     func encodeArguments(into buffer: inout ByteBuffer) throws(AMQPProtocolError) {
-        buffer.writeInteger(UInt16(0))
+        buffer.writeInteger(UInt16(0))  // reserved-1
         try buffer.writeShortString(self.destination)
         try buffer.writeShortString(self.source)
         try buffer.writeShortString(self.routingKey)
@@ -644,7 +652,7 @@ public struct ExchangeUnbind: Sendable, Hashable {
     }
 
     init(from buffer: inout ByteBuffer) throws(AMQPProtocolError) {
-        _ = try buffer.readAMQPInteger(as: UInt16.self)
+        _ = try buffer.readAMQPInteger(as: UInt16.self)  // reserved-1
         self.destination = try buffer.readShortString()
         self.source = try buffer.readShortString()
         self.routingKey = try buffer.readShortString()
@@ -654,7 +662,7 @@ public struct ExchangeUnbind: Sendable, Hashable {
     }
 
     func encodeArguments(into buffer: inout ByteBuffer) throws(AMQPProtocolError) {
-        buffer.writeInteger(UInt16(0))
+        buffer.writeInteger(UInt16(0))  // reserved-1
         try buffer.writeShortString(self.destination)
         try buffer.writeShortString(self.source)
         try buffer.writeShortString(self.routingKey)
@@ -705,7 +713,7 @@ public struct QueueDeclare: Sendable, Hashable {
     }
 
     init(from buffer: inout ByteBuffer) throws(AMQPProtocolError) {
-        _ = try buffer.readAMQPInteger(as: UInt16.self)
+        _ = try buffer.readAMQPInteger(as: UInt16.self)  // reserved-1
         self.queue = try buffer.readShortString()
         let bits = try buffer.readAMQPInteger(as: UInt8.self)
         self.passive = bits & 1 != 0
@@ -717,7 +725,7 @@ public struct QueueDeclare: Sendable, Hashable {
     }
 
     func encodeArguments(into buffer: inout ByteBuffer) throws(AMQPProtocolError) {
-        buffer.writeInteger(UInt16(0))
+        buffer.writeInteger(UInt16(0))  // reserved-1
         try buffer.writeShortString(self.queue)
         buffer.writeInteger(UInt8((self.passive ? 1 : 0) | (self.durable ? 2 : 0) | (self.exclusive ? 4 : 0) | (self.autoDelete ? 8 : 0) | (self.noWait ? 16 : 0)))
         try self.arguments.encode(into: &buffer)
@@ -772,7 +780,7 @@ public struct QueueBind: Sendable, Hashable {
     }
 
     init(from buffer: inout ByteBuffer) throws(AMQPProtocolError) {
-        _ = try buffer.readAMQPInteger(as: UInt16.self)
+        _ = try buffer.readAMQPInteger(as: UInt16.self)  // reserved-1
         self.queue = try buffer.readShortString()
         self.exchange = try buffer.readShortString()
         self.routingKey = try buffer.readShortString()
@@ -782,7 +790,7 @@ public struct QueueBind: Sendable, Hashable {
     }
 
     func encodeArguments(into buffer: inout ByteBuffer) throws(AMQPProtocolError) {
-        buffer.writeInteger(UInt16(0))
+        buffer.writeInteger(UInt16(0))  // reserved-1
         try buffer.writeShortString(self.queue)
         try buffer.writeShortString(self.exchange)
         try buffer.writeShortString(self.routingKey)
@@ -821,14 +829,14 @@ public struct QueuePurge: Sendable, Hashable {
     }
 
     init(from buffer: inout ByteBuffer) throws(AMQPProtocolError) {
-        _ = try buffer.readAMQPInteger(as: UInt16.self)
+        _ = try buffer.readAMQPInteger(as: UInt16.self)  // reserved-1
         self.queue = try buffer.readShortString()
         let bits = try buffer.readAMQPInteger(as: UInt8.self)
         self.noWait = bits & 1 != 0
     }
 
     func encodeArguments(into buffer: inout ByteBuffer) throws(AMQPProtocolError) {
-        buffer.writeInteger(UInt16(0))
+        buffer.writeInteger(UInt16(0))  // reserved-1
         try buffer.writeShortString(self.queue)
         buffer.writeInteger(UInt8((self.noWait ? 1 : 0)))
     }
@@ -872,7 +880,7 @@ public struct QueueDelete: Sendable, Hashable {
     }
 
     init(from buffer: inout ByteBuffer) throws(AMQPProtocolError) {
-        _ = try buffer.readAMQPInteger(as: UInt16.self)
+        _ = try buffer.readAMQPInteger(as: UInt16.self)  // reserved-1
         self.queue = try buffer.readShortString()
         let bits = try buffer.readAMQPInteger(as: UInt8.self)
         self.ifUnused = bits & 1 != 0
@@ -881,7 +889,7 @@ public struct QueueDelete: Sendable, Hashable {
     }
 
     func encodeArguments(into buffer: inout ByteBuffer) throws(AMQPProtocolError) {
-        buffer.writeInteger(UInt16(0))
+        buffer.writeInteger(UInt16(0))  // reserved-1
         try buffer.writeShortString(self.queue)
         buffer.writeInteger(UInt8((self.ifUnused ? 1 : 0) | (self.ifEmpty ? 2 : 0) | (self.noWait ? 4 : 0)))
     }
@@ -925,7 +933,7 @@ public struct QueueUnbind: Sendable, Hashable {
     }
 
     init(from buffer: inout ByteBuffer) throws(AMQPProtocolError) {
-        _ = try buffer.readAMQPInteger(as: UInt16.self)
+        _ = try buffer.readAMQPInteger(as: UInt16.self)  // reserved-1
         self.queue = try buffer.readShortString()
         self.exchange = try buffer.readShortString()
         self.routingKey = try buffer.readShortString()
@@ -933,7 +941,7 @@ public struct QueueUnbind: Sendable, Hashable {
     }
 
     func encodeArguments(into buffer: inout ByteBuffer) throws(AMQPProtocolError) {
-        buffer.writeInteger(UInt16(0))
+        buffer.writeInteger(UInt16(0))  // reserved-1
         try buffer.writeShortString(self.queue)
         try buffer.writeShortString(self.exchange)
         try buffer.writeShortString(self.routingKey)
@@ -1028,7 +1036,7 @@ public struct BasicConsume: Sendable, Hashable {
     }
 
     init(from buffer: inout ByteBuffer) throws(AMQPProtocolError) {
-        _ = try buffer.readAMQPInteger(as: UInt16.self)
+        _ = try buffer.readAMQPInteger(as: UInt16.self)  // reserved-1
         self.queue = try buffer.readShortString()
         self.consumerTag = try buffer.readShortString()
         let bits = try buffer.readAMQPInteger(as: UInt8.self)
@@ -1040,7 +1048,7 @@ public struct BasicConsume: Sendable, Hashable {
     }
 
     func encodeArguments(into buffer: inout ByteBuffer) throws(AMQPProtocolError) {
-        buffer.writeInteger(UInt16(0))
+        buffer.writeInteger(UInt16(0))  // reserved-1
         try buffer.writeShortString(self.queue)
         try buffer.writeShortString(self.consumerTag)
         buffer.writeInteger(UInt8((self.noLocal ? 1 : 0) | (self.noAck ? 2 : 0) | (self.exclusive ? 4 : 0) | (self.noWait ? 8 : 0)))
@@ -1131,7 +1139,7 @@ public struct BasicPublish: Sendable, Hashable {
     }
 
     init(from buffer: inout ByteBuffer) throws(AMQPProtocolError) {
-        _ = try buffer.readAMQPInteger(as: UInt16.self)
+        _ = try buffer.readAMQPInteger(as: UInt16.self)  // reserved-1
         self.exchange = try buffer.readShortString()
         self.routingKey = try buffer.readShortString()
         let bits = try buffer.readAMQPInteger(as: UInt8.self)
@@ -1140,7 +1148,7 @@ public struct BasicPublish: Sendable, Hashable {
     }
 
     func encodeArguments(into buffer: inout ByteBuffer) throws(AMQPProtocolError) {
-        buffer.writeInteger(UInt16(0))
+        buffer.writeInteger(UInt16(0))  // reserved-1
         try buffer.writeShortString(self.exchange)
         try buffer.writeShortString(self.routingKey)
         buffer.writeInteger(UInt8((self.mandatory ? 1 : 0) | (self.immediate ? 2 : 0)))
@@ -1230,14 +1238,14 @@ public struct BasicGet: Sendable, Hashable {
     }
 
     init(from buffer: inout ByteBuffer) throws(AMQPProtocolError) {
-        _ = try buffer.readAMQPInteger(as: UInt16.self)
+        _ = try buffer.readAMQPInteger(as: UInt16.self)  // reserved-1
         self.queue = try buffer.readShortString()
         let bits = try buffer.readAMQPInteger(as: UInt8.self)
         self.noAck = bits & 1 != 0
     }
 
     func encodeArguments(into buffer: inout ByteBuffer) throws(AMQPProtocolError) {
-        buffer.writeInteger(UInt16(0))
+        buffer.writeInteger(UInt16(0))  // reserved-1
         try buffer.writeShortString(self.queue)
         buffer.writeInteger(UInt8((self.noAck ? 1 : 0)))
     }
@@ -1288,11 +1296,11 @@ public struct BasicGetEmpty: Sendable, Hashable {
     public init() {}
 
     init(from buffer: inout ByteBuffer) throws(AMQPProtocolError) {
-        _ = try buffer.readShortString()
+        _ = try buffer.readShortString()  // reserved-1
     }
 
     func encodeArguments(into buffer: inout ByteBuffer) throws(AMQPProtocolError) {
-        try buffer.writeShortString("")
+        try buffer.writeShortString("")  // reserved-1
     }
 }
 
@@ -1302,6 +1310,7 @@ public struct BasicAck: Sendable, Hashable {
     public static let methodID: UInt16 = 80
 
     public var deliveryTag: UInt64
+    /// Whether this covers every delivery tag up to and including `deliveryTag`.
     public var multiple: Bool
 
     public init(deliveryTag: UInt64, multiple: Bool = false) {
@@ -1410,6 +1419,7 @@ public struct BasicNack: Sendable, Hashable {
     public static let methodID: UInt16 = 120
 
     public var deliveryTag: UInt64
+    /// Whether this covers every delivery tag up to and including `deliveryTag`.
     public var multiple: Bool
     public var requeue: Bool
 

@@ -129,4 +129,12 @@ import Testing
         let slice = decoded.withUnsafeReadableBytes { UInt(bitPattern: $0.baseAddress) }
         #expect(slice == storage + UInt(Frame.headerSize))
     }
+
+    @Test func frameEncoderForNIOWritesTheSameBytes() throws {
+        let frame = Frame(channel: 4, payload: .method(.channelClose(ChannelClose(replyCode: 406, replyText: "PRECONDITION_FAILED", classID: 50, methodID: 10))))
+        var out = ByteBuffer()
+        try FrameEncoder().encode(data: frame, out: &out)
+        #expect(out == (try encoded(frame)))
+        #expect(try decodeAll(out) == [frame])
+    }
 }

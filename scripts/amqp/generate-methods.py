@@ -29,6 +29,15 @@ EXTENSIONS = [
 ]
 
 # Methods followed by a content header and body frames.
+# Doc comments for fields whose names alone mislead.
+FIELD_DOCS = {
+    "class-id": "The class of the method that caused the close; 0 when none did (not this method's class).",
+    "method-id": "The method that caused the close; 0 when none did (not this method's id).",
+    "frame-max": "The largest frame, 8 bytes of overhead included; 0 means no limit.",
+    "heartbeat": "Seconds between heartbeats; 0 means none.",
+    "multiple": "Whether this covers every delivery tag up to and including `deliveryTag`.",
+}
+
 CONTENT_METHODS = {("basic", "publish"), ("basic", "return"), ("basic", "deliver"), ("basic", "get-ok")}
 
 # longstr fields that carry bytes (SASL), not text: kept as ByteBuffer, lossless.
@@ -48,7 +57,7 @@ SWIFT_TYPES = {
 
 
 def camel(name, upper=False):
-    parts = name.split("-")
+    parts = ["ID" if p == "id" else p for p in name.split("-")]
     out = parts[0] + "".join(p[:1].upper() + p[1:] for p in parts[1:])
     if upper:
         out = out[:1].upper() + out[1:]
@@ -124,6 +133,8 @@ def gen_struct(cls, m, out):
     if public:
         out.append("")
     for f in public:
+        if f["name"] in FIELD_DOCS:
+            out.append(f"    /// {FIELD_DOCS[f['name']]}")
         out.append(f"    public var {ident(f['name'])}: {swift_type(f)}")
     out.append("")
     params = []
@@ -163,7 +174,7 @@ def gen_struct(cls, m, out):
             skip = {"shortstr": "_ = try buffer.readShortString()",
                     "longstr": "_ = try buffer.readLongStringBytes()",
                     "short": "_ = try buffer.readAMQPInteger(as: UInt16.self)"}[f["type"]]
-            out.append(f"        {skip}")
+            out.append(f"        {skip}  // {f['name']}")
         elif f["type"] == "longstr":
             if t == "ByteBuffer":
                 out.append(f"        self.{n} = try buffer.readLongStringBytes()")
@@ -199,7 +210,7 @@ def gen_struct(cls, m, out):
             w = {"shortstr": "try buffer.writeShortString(\"\")",
                  "longstr": "buffer.writeInteger(UInt32(0))",
                  "short": "buffer.writeInteger(UInt16(0))"}[f["type"]]
-            out.append(f"        {w}")
+            out.append(f"        {w}  // {f['name']}")
             continue
         t = swift_type(f)
         if t in ("UInt8", "UInt16", "UInt32", "UInt64"):
