@@ -38,10 +38,7 @@ struct CommonOptions: ParsableArguments {
         let format = logFormat ?? (isatty(1) == 1 ? .text : .json)
         let level = logLevel.level
         LoggingSystem.bootstrap { label in
-            switch format {
-            case .text: return TextLogHandler(label: label, level: level)
-            case .json: return JSONLogHandler(label: label, level: level)
-            }
+            LineLogHandler(label: label, level: level, format: format == .text ? .text : .json)
         }
     }
 

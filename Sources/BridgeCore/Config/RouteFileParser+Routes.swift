@@ -74,6 +74,25 @@ extension RouteFileParser {
         return nil
     }
 
+    /// Reads a `from:` or `to:` mapping whose valid keys depend on its connection's protocol:
+    /// finds the connection first, then checks the keys against that protocol's list.
+    func connectionFields(
+        _ node: Node, _ path: String, connections: [ConnectionConfig], keys: [BridgeProtocol: [String]], role: String
+    ) -> (ConnectionConfig, YAMLReader.Fields)? {
+        let allKeys = Array(Set(keys.values.joined())).sorted()
+        guard case .mapping(let mapping) = node else {
+            _ = reader.fields(node, path, known: allKeys)
+            return nil
+        }
+        let pre = YAMLReader.Fields(path: path, node: node, entries: ["connection": mapping["connection"]].compactMapValues { $0 }, keyNodes: [:])
+        guard let conn = connection(pre, connections) else {
+            _ = reader.fields(node, path, known: allKeys)
+            return nil
+        }
+        guard let f = reader.fields(node, path, known: keys[conn.protocol]!, context: "\(conn.protocol) \(role)") else { return nil }
+        return (conn, f)
+    }
+
     func parseRoute(_ f: YAMLReader.Fields, name: String, bridge: BridgeSettings, connections: [ConnectionConfig]) -> RouteConfig? {
         let allowAll = reader.bool(f, "allow_all", default: false)
         let source = reader.required(f, "from", hint: "from: { connection: ..., topic|queue: ... }").flatMap {
@@ -122,18 +141,9 @@ extension RouteFileParser {
     // MARK: from
 
     func parseSource(_ node: Node, _ path: String, connections: [ConnectionConfig], allowAll: Bool, route: String) -> SourceConfig? {
-        let allKeys = Array(Set(RouteFileParser.sourceKeys.values.joined())).sorted()
-        guard case .mapping(let mapping) = node else {
-            _ = reader.fields(node, path, known: allKeys)
+        guard let (conn, f) = connectionFields(node, path, connections: connections, keys: RouteFileParser.sourceKeys, role: "sources") else {
             return nil
         }
-        // Find the connection first: it decides which keys are valid.
-        let pre = YAMLReader.Fields(path: path, node: node, entries: ["connection": mapping["connection"]].compactMapValues { $0 }, keyNodes: [:])
-        guard let conn = connection(pre, connections) else {
-            _ = reader.fields(node, path, known: allKeys)
-            return nil
-        }
-        guard let f = reader.fields(node, path, known: RouteFileParser.sourceKeys[conn.protocol]!, context: "\(conn.protocol) sources") else { return nil }
         switch conn.protocol {
         case .mqtt:
             guard let topic = reader.string(f, "topic", required: true, hint: "an MQTT topic filter such as plant/+/batch/#") else { return nil }
@@ -273,17 +283,9 @@ extension RouteFileParser {
     }
 
     func parseDestination(_ node: Node, _ path: String, connections: [ConnectionConfig], route: String) -> DestinationConfig? {
-        let allKeys = Array(Set(RouteFileParser.destinationKeys.values.joined())).sorted()
-        guard case .mapping(let mapping) = node else {
-            _ = reader.fields(node, path, known: allKeys)
+        guard let (conn, f) = connectionFields(node, path, connections: connections, keys: RouteFileParser.destinationKeys, role: "destinations") else {
             return nil
         }
-        let pre = YAMLReader.Fields(path: path, node: node, entries: ["connection": mapping["connection"]].compactMapValues { $0 }, keyNodes: [:])
-        guard let conn = connection(pre, connections) else {
-            _ = reader.fields(node, path, known: allKeys)
-            return nil
-        }
-        guard let f = reader.fields(node, path, known: RouteFileParser.destinationKeys[conn.protocol]!, context: "\(conn.protocol) destinations") else { return nil }
         let target: DestinationConfig.Target
         var usesMessageData = false
         var literalChecks: [(Template, String)] = []
