@@ -8,8 +8,22 @@ public import NIOCore
 /// action buffer the caller owns and reuses; the caller runs them outside its lock.
 /// ``RouteDelivery`` is the driver adapters use; tests drive this type directly.
 ///
-/// Per message it keeps one slot (the envelope, the source token, and one small state per
-/// destination in a flat array), so the hot path allocates nothing.
+/// Per message it keeps one slot (the boxed envelope, the source token, and one small state
+/// per destination in a flat array); the hot path allocates only the envelope's box.
+///
+/// Choices where CONTRACT section 5 is silent:
+/// - Each destination that fails for good gets its own dead letter (its `bridge-destination`
+///   names it); the source message is counted once: as dead-lettered when any of its
+///   destinations was dead-lettered, else as dropped when any was dropped or expired
+///   (with the first such reason), else as acked after every destination confirmed.
+/// - `exhausted: reject` settles the whole message at once; publishes still in flight to
+///   other destinations are forgotten (their confirms are ignored).
+/// - `bridge-hops` and expiry are checked before every publish attempt, retries included.
+///   A looping message under `block` is never published and keeps the route blocked.
+/// - A `connection_lost` failure is retried with backoff (capped at `maxBackoff`) without
+///   using up `retry.attempts` (CONTRACT 5.8: never dropped for a reconnect).
+/// - The window frees (and the source resumes) as soon as one message leaves it.
+/// - Dead letters are not checked for expiry and have no attempt limit.
 public struct DeliveryStateMachine: Sendable {
     public let policy: DeliveryPolicy
     /// Running totals; see ``DeliveryStats`` for the invariants they keep.
