@@ -79,6 +79,12 @@ extension MQTTPacketDecoder {
         let flags = try reader.readByte()
         guard flags & 0xFE == 0 else { throw .invalidConnackFlags(flags) }
         let raw = try reader.readByte()
+        // A broker without MQTT 5 answers a level-5 CONNECT with a 3.1.1 CONNACK, return
+        // code 1 (MQTT 5 section 3.1.2.2): read it as the failure it is, so that the
+        // connection can fall back to 3.1.1.
+        if version == .v5, reader.remaining == 0, raw != 0, let code = MQTTReasonCode(connackReturnCode: raw) {
+            return .init(sessionPresent: flags == 1, reasonCode: code)
+        }
         switch version {
         case .v311:
             guard let code = MQTTReasonCode(connackReturnCode: raw) else { throw .invalidReasonCode(.connack, raw) }
@@ -142,6 +148,8 @@ extension MQTTPacketDecoder {
                 let retainHandling = MQTTPacket.RetainHandling(rawValue: (options >> 4) & 0b11)
             else { throw .invalidSubscriptionOptions(options) }
             guard let qos = QoS(rawValue: options & 0b11) else { throw .invalidQoS(options & 0b11) }
+            // No Local on a shared subscription is a protocol error [MQTT-3.8.3-4].
+            guard options & 0b0100 == 0 || !Topic.isShared(filter) else { throw .invalidSubscriptionOptions(options) }
             subscriptions.append(
                 .init(
                     topicFilter: filter,

@@ -154,7 +154,9 @@ extension MQTTPacketEncoder {
                 | (subscription.noLocal ? 0b0100 : 0)
                 | (subscription.retainAsPublished ? 0b1000 : 0)
                 | subscription.retainHandling.rawValue << 4
-            guard version == .v5 || options <= 0b11 else { throw .invalidSubscriptionOptions(options) }
+            guard version == .v5 || options <= 0b11,
+                !subscription.noLocal || !Topic.isShared(subscription.topicFilter)  // [MQTT-3.8.3-4]
+            else { throw .invalidSubscriptionOptions(options) }
             try writer.putString(subscription.topicFilter)
             writer.putByte(options)
         }

@@ -41,10 +41,12 @@ struct PacketReader {
     /// Two-byte length, then UTF-8 without U+0000.
     mutating func readString() throws(MQTTProtocolError) -> String {
         let bytes = try readBinary()
-        let view = bytes.readableBytesView
-        guard !view.contains(0) else { throw .nullCharacter }
-        guard let string = String(validating: view, as: UTF8.self) else { throw .invalidUTF8 }
-        return string
+        let string: String?? = bytes.withUnsafeReadableBytes { raw in
+            raw.contains(0) ? .none : .some(String(validating: raw, as: UTF8.self))
+        }
+        guard let validated = string else { throw .nullCharacter }
+        guard let result = validated else { throw .invalidUTF8 }
+        return result
     }
 
     mutating func readPacketID() throws(MQTTProtocolError) -> UInt16 {

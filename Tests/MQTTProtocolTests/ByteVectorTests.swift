@@ -223,6 +223,13 @@ import Testing
         #expect(packets == [.puback(.init(packetID: 10, reasonCode: .noMatchingSubscribers))])
     }
 
+    /// A broker without MQTT 5 answers a level-5 CONNECT with a 3.1.1 CONNACK, return code 1.
+    @Test func connackFromABrokerWithoutMQTT5() throws {
+        let packets = try decodedAll([0x20, 0x02, 0x00, 0x01], .v5)
+        #expect(packets == [.connack(.init(reasonCode: .unsupportedProtocolVersion))])
+        #expect(throws: MQTTProtocolError.truncated(.connack)) { try decodedAll([0x20, 0x02, 0x00, 0x00], .v5) }
+    }
+
     /// A CONNECT sets the decoder's version, so the packets after it decode in that version.
     @Test func connectSetsTheDecoderVersion() throws {
         let connect = try encoded(.connect(.init(version: .v311, clientID: "a")), .v311)

@@ -31,6 +31,7 @@ import Testing
         bytes.reserveCapacity(8192)
         var input = ByteBuffer()
         input.reserveCapacity(8192)
+        var scratch = input
 
         for _ in 0..<Self.iterations {
             bytes.removeAll(keepingCapacity: true)
@@ -59,9 +60,13 @@ import Testing
             tally.fed += 1
             tally.bytesFed += bytes.count
             let limit = rng.below(8) == 0 ? 16 + rng.below(64) : MQTTPacketDecoder.largestPacketSize
-            Self.feed(&input, decoder: MQTTPacketDecoder(version: version, maxPacketSize: limit), tally: &tally)
+            Self.feed(&input, decoder: MQTTPacketDecoder(version: version, maxPacketSize: limit), scratch: &scratch, tally: &tally)
         }
 
+        print(
+            "MQTT fuzz: \(tally.fed) inputs, \(tally.bytesFed) bytes: \(tally.decoded) packets decoded,",
+            "\(tally.needMoreData) need more data, \(tally.thrown) typed errors of \(tally.errorKinds.count) kinds"
+        )
         #expect(tally.fed == 1_000_000)
         #expect(tally.consumedWithoutPacket == 0)
         #expect(tally.reencodeFailures == 0)
@@ -73,7 +78,12 @@ import Testing
         #expect(tally.packetTypes.count == 15)
     }
 
-    private static func feed(_ input: inout ByteBuffer, decoder: MQTTPacketDecoder, tally: inout Tally) {
+    private static func feed(
+        _ input: inout ByteBuffer,
+        decoder: MQTTPacketDecoder,
+        scratch again: inout ByteBuffer,
+        tally: inout Tally
+    ) {
         var decoder = decoder
         while true {
             let before = input.readerIndex
@@ -85,7 +95,7 @@ import Testing
                 }
                 tally.decoded += 1
                 tally.packetTypes.insert(packet.type)
-                var again = ByteBuffer()
+                again.clear()
                 var fresh = MQTTPacketDecoder(version: decoder.version)
                 if (try? MQTTPacketEncoder.encode(packet, version: decoder.version, into: &again)) == nil
                     || (try? fresh.decode(buffer: &again)) != packet

@@ -134,6 +134,48 @@ import Testing
         Case(name: "response topic with wildcard", version: .v5, bytes: [0x30, 0x08, 0x00, 0x01, 0x61, 0x04, 0x08, 0x00, 0x01, 0x23], error: .invalidPropertyValue(.responseTopic)),
     ]
 
+    /// Topic filters: which are valid, checked through SUBSCRIBE in both directions.
+    static let filters: [(String, Bool)] = [
+        ("a", true), ("a/b/c", true), ("/", true), ("//", true), ("+", true), ("#", true), ("+/+", true),
+        ("a/+/b", true), ("a/#", true), ("+/#", true), ("/#", true), ("$SYS/#", true), ("ü/€", true),
+        ("$share/g/a/+", true), ("$share/g/#", true), ("$share/group-1/a/b", true),
+        ("", false), ("a+", false), ("+a", false), ("a/b+", false), ("a/#/b", false), ("#/", false),
+        ("a#", false), ("##", false), ("++", false), ("$share/", false), ("$share/g", false),
+        ("$share//a", false), ("$share/g+/a", false), ("$share/#/a", false), ("$share/g/", false),
+        ("$share/g/a#", false),
+    ]
+
+    @Test(arguments: filters)
+    func topicFilterRules(filter: String, valid: Bool) throws {
+        let packet = MQTTPacket.subscribe(.init(packetID: 1, subscriptions: [.init(topicFilter: filter)]))
+        var out = ByteBuffer()
+        if valid {
+            try MQTTPacketEncoder.encode(packet, version: .v5, into: &out)
+            #expect(try decodedAll(Array(out.readableBytesView), .v5) == [packet])
+        } else {
+            #expect(throws: MQTTProtocolError.invalidTopicFilter(filter)) {
+                try MQTTPacketEncoder.encode(packet, version: .v5, into: &out)
+            }
+            // The same bytes written by hand: 0x82, length, packet id 1, no properties, filter, QoS 1.
+            let utf8 = Array(filter.utf8)
+            let body: [UInt8] = [0x00, 0x01, 0x00, 0x00, UInt8(utf8.count)] + utf8 + [0x01]
+            #expect(throws: MQTTProtocolError.invalidTopicFilter(filter)) {
+                try decodedAll([0x82, UInt8(body.count)] + body, .v5)
+            }
+        }
+    }
+
+    /// No Local on a shared subscription is a protocol error [MQTT-3.8.3-4].
+    @Test func noLocalOnASharedSubscription() {
+        let packet = MQTTPacket.subscribe(.init(packetID: 1, subscriptions: [.init(topicFilter: "$share/g/a", noLocal: true)]))
+        var out = ByteBuffer()
+        #expect(throws: MQTTProtocolError.invalidSubscriptionOptions(0x05)) {
+            try MQTTPacketEncoder.encode(packet, version: .v5, into: &out)
+        }
+        let bytes: [UInt8] = [0x82, 0x10, 0x00, 0x01, 0x00, 0x00, 0x0A] + ascii("$share/g/a") + [0x05]
+        #expect(throws: MQTTProtocolError.invalidSubscriptionOptions(0x05)) { try decodedAll(bytes, .v5) }
+    }
+
     @Test(arguments: cases)
     func decodingThrowsWithoutConsuming(_ c: Case) {
         var decoder = MQTTPacketDecoder(version: c.version)
