@@ -105,4 +105,34 @@ struct DeliveryDriverTests {
         route.confirmed(dead[0].tag)
         #expect(source.log.withLock { $0.acked } == [1])
     }
+
+    @Test("driver: confirms from many threads at once keep acks in order and the totals whole")
+    func concurrentConfirms() async throws {
+        let (route, source, sink, _, clock) = try Self.make(maxInFlight: 64)
+        let total = 20_000
+        var sent = 0
+        while sent < total {
+            while sent < total, route.receive(makeEnvelope(receivedAt: clock.now()), token: SourceToken(sent + 1)) == .accepted {
+                sent += 1
+            }
+            let requests = sink.take()
+            await withTaskGroup(of: Void.self) { group in
+                for (index, request) in requests.enumerated() {
+                    group.addTask {
+                        if index % 7 == 0 {
+                            route.failed(request.tag, .transient(FailureReason.connectionLost, "reset"))
+                        } else {
+                            route.confirmed(request.tag)
+                        }
+                    }
+                }
+            }
+            clock.advance(by: .seconds(1))
+            for request in sink.take() { route.confirmed(request.tag) }
+        }
+        let acked = source.log.withLock { $0.acked }
+        #expect(acked == (1...total).map { SourceToken($0) })
+        let s = route.stats
+        #expect(s.received == total && s.acked == total && s.inFlight == 0 && s.ackedConfirmed == total)
+    }
 }
