@@ -108,3 +108,27 @@ struct ConfigLoaderTests {
         #expect(AMQPConnectionSettings.vhost(of: b) == "b")
     }
 }
+
+@Suite("Environment substitution")
+struct SubstitutionTests {
+    func substitute(_ text: String, _ env: [String: String]) -> (String?, [ConfigError]) {
+        let reader = YAMLReader(file: "f", environment: env)
+        let value = reader.substitute(text, .scalar(.init(text)), "p")
+        return (value, reader.errors)
+    }
+
+    @Test("${VAR}, ${VAR:-default}, nested defaults and unset variables")
+    func substitution() {
+        #expect(substitute("a-${X}-b", ["X": "1"]).0 == "a-1-b")
+        #expect(substitute("${X:-d}", [:]).0 == "d")
+        #expect(substitute("${X:-}", [:]).0 == "")
+        #expect(substitute("${A:-${B}}", ["B": "b"]).0 == "b")
+        #expect(substitute("${A:-${B:-c}}x", [:]).0 == "cx")
+        #expect(substitute("${A:-${B}}", ["A": "a"]).0 == "a")
+        let (value, errors) = substitute("${MISSING}", [:])
+        #expect(value == nil)
+        #expect(errors.count == 1 && errors[0].message.contains("MISSING"))
+        #expect(substitute("${A", [:]).0 == nil)
+        #expect(substitute("${1-x}", [:]).1.count == 1)
+    }
+}

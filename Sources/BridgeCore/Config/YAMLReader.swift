@@ -108,7 +108,8 @@ final class YAMLReader {
         return string(node, f.path(key))
     }
 
-    /// Replaces `${VAR}` and `${VAR:-default}`; an unset variable without default is an error.
+    /// Replaces `${VAR}` and `${VAR:-default}` (the default may hold references too);
+    /// an unset variable without default is an error.
     func substitute(_ text: String, _ node: Node, _ path: String) -> String? {
         guard text.contains("${") else { return text }
         var out = ""
@@ -116,7 +117,7 @@ final class YAMLReader {
         var ok = true
         while let start = rest.firstRange(of: "${") {
             out += rest[..<start.lowerBound]
-            guard let close = rest[start.upperBound...].firstIndex(of: "}") else {
+            guard let close = YAMLReader.matchingBrace(in: rest, from: start.upperBound) else {
                 fail(node, path, "'${' is not closed", hint: "write ${VAR} or ${VAR:-default}")
                 return nil
             }
@@ -136,7 +137,7 @@ final class YAMLReader {
             } else if let value = environment[String(name)] {
                 out += value
             } else if let fallback {
-                out += fallback
+                if let value = substitute(String(fallback), node, path) { out += value } else { ok = false }
             } else {
                 fail(node, path, "environment variable \(name) is not set", hint: "set it, or write ${\(name):-default}")
                 ok = false
@@ -145,6 +146,25 @@ final class YAMLReader {
         }
         out += rest
         return ok ? out : nil
+    }
+
+    /// The `}` that closes a `${` whose body starts at `from`, counting nested `${…}`.
+    static func matchingBrace(in text: Substring, from: Substring.Index) -> Substring.Index? {
+        var depth = 1
+        var i = from
+        while i < text.endIndex {
+            if text[i] == "$", text.index(after: i) < text.endIndex, text[text.index(after: i)] == "{" {
+                depth += 1
+                i = text.index(i, offsetBy: 2)
+                continue
+            }
+            if text[i] == "}" {
+                depth -= 1
+                if depth == 0 { return i }
+            }
+            i = text.index(after: i)
+        }
+        return nil
     }
 
     func int(_ f: Fields, _ key: String, range: ClosedRange<Int>, default value: Int) -> Int {
