@@ -24,6 +24,8 @@ import Testing
         var corpus: [(MQTTVersion, [UInt8])] = []
         for version in MQTTVersion.allCases {
             for packet in Samples.packets(version) { corpus.append((version, try encoded(packet, version))) }
+            var random = RandomPackets(seed: 0xFA22 + UInt64(version.rawValue))
+            for _ in 0..<1000 { corpus.append((version, try encoded(random.packet(version), version))) }
         }
         var rng = SplitMix64(seed: 0xB81D_6E00_0000_0005)
         var tally = Tally()

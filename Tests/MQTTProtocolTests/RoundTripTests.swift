@@ -13,6 +13,27 @@ import Testing
         }
     }
 
+    /// 10,000 random valid packets per version: encode, size, decode, equal; and all
+    /// of them as one stream.
+    @Test(arguments: MQTTVersion.allCases)
+    func randomPacketsRoundTrip(version: MQTTVersion) throws {
+        var random = RandomPackets(seed: 0xC0DE_0000 + UInt64(version.rawValue))
+        var stream = ByteBuffer()
+        var packets: [MQTTPacket] = []
+        var types = Set<MQTTPacketType>()
+        for _ in 0..<10_000 {
+            let packet = random.packet(version)
+            let bytes = try encoded(packet, version)
+            #expect(try MQTTPacketEncoder.encodedSize(of: packet, version: version) == bytes.count)
+            #expect(try decodedAll(bytes, version) == [packet])
+            stream.writeBytes(bytes)
+            packets.append(packet)
+            types.insert(packet.type)
+        }
+        #expect(try decodedAll(Array(stream.readableBytesView), version) == packets)
+        #expect(types.count == (version == .v5 ? 15 : 14))
+    }
+
     @Test(arguments: MQTTVersion.allCases)
     func everyPacketTypeIsCovered(version: MQTTVersion) {
         let types = Set(Samples.packets(version).map(\.type))
