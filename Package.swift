@@ -57,9 +57,23 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "BridgeKafka",
+            dependencies: [
+                "CRdKafka",
+                "BridgeCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "BridgeService",
             dependencies: [
                 "BridgeCore",
+                "BridgeKafka",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -91,6 +105,7 @@ let package = Package(
                 "BridgeCore",
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -129,7 +144,8 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: [],
+            // CRdKafka: the Kafka tests produce, consume and read committed offsets in-process.
+            dependencies: ["CRdKafka"],
             swiftSettings: swiftSettings
         ),
     ]

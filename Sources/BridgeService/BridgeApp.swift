@@ -26,7 +26,7 @@ public struct BridgeApp: Sendable {
 
     /// The protocols whose adapters this build contains. Routes over other protocols are
     /// configured, counted and reported `down` on `/readyz`, and the log says why.
-    public static let adapters: Set<BridgeProtocol> = []
+    public static let adapters: Set<BridgeProtocol> = [.kafka]
 
     /// Runs until SIGTERM/SIGINT, then drains within `shutdown_timeout` and returns.
     public func run() async throws {
@@ -55,7 +55,9 @@ public struct BridgeApp: Sendable {
             )
             services.append(server)
         }
-        let routes = RouteSupervisor(config: config, readiness: readiness, routeMetrics: routeMetrics, logger: logger)
+        let routes = RouteSupervisor(
+            config: config, readiness: readiness, routeMetrics: routeMetrics, connectionMetrics: connectionMetrics, logger: logger
+        )
         services.append(routes)
 
         let group = ServiceGroup(
@@ -86,16 +88,22 @@ final class RouteSupervisor: Service, Sendable {
     let config: BridgeConfig
     let readiness: ReadinessRegistry
     let routeMetrics: [RouteMetrics]
+    let connectionMetrics: [String: ConnectionMetrics]
     let logger: Logger
 
-    init(config: BridgeConfig, readiness: ReadinessRegistry, routeMetrics: [RouteMetrics], logger: Logger) {
+    init(
+        config: BridgeConfig, readiness: ReadinessRegistry, routeMetrics: [RouteMetrics],
+        connectionMetrics: [String: ConnectionMetrics], logger: Logger
+    ) {
         self.config = config
         self.readiness = readiness
         self.routeMetrics = routeMetrics
+        self.connectionMetrics = connectionMetrics
         self.logger = logger
     }
 
     func run() async throws {
+        var kafkaRoutes: [RouteConfig] = []
         for route in config.routes {
             var needed = [config.connection(route.source.connection)?.protocol]
             needed += route.destinations.map { config.connection($0.connection)?.protocol }
@@ -106,10 +114,32 @@ final class RouteSupervisor: Service, Sendable {
                     metadata: ["route": "\(route.name)"]
                 )
                 readiness.setRoute(route.name, to: .down)
+            } else {
+                kafkaRoutes.append(route)
             }
         }
-        // Wait for SIGTERM/SIGINT; then the routes drain (nothing is in flight without adapters).
+        let kafka = try KafkaRuntime(config: config, routes: kafkaRoutes, connectionMetrics: connectionMetrics, logger: logger)
+        try kafka.start()
+        // /readyz follows each route's state in the core.
+        let readiness = self.readiness
+        let pump = Task {
+            while !Task.isCancelled {
+                for route in kafka.routes {
+                    let state: ReadinessRegistry.RouteState
+                    switch route.delivery.routeState {
+                    case .consuming: state = .consuming
+                    case .paused: state = .paused
+                    case .blocked: state = .blocked
+                    }
+                    readiness.setRoute(route.name, to: state)
+                }
+                try? await Task.sleep(for: .milliseconds(250))
+            }
+        }
+        // Wait for SIGTERM/SIGINT; then the routes drain, commit, and the producers flush.
         try? await gracefulShutdown()
         logger.info("draining", metadata: ["timeout": "\(Units.format(config.bridge.shutdownTimeout))"])
+        await kafka.shutdown(timeout: config.bridge.shutdownTimeout)
+        pump.cancel()
     }
 }
