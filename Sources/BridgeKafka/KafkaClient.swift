@@ -1,4 +1,5 @@
 import CRdKafka
+import Logging
 
 /// A librdkafka handle (`rd_kafka_t *`).
 ///
@@ -69,6 +70,18 @@ final class KafkaClient: Sendable {
             }
         }
         rd_kafka_conf_set_opaque(conf, opaque)
+        // librdkafka's own log lines go through swift-log (JSON in production), not stderr.
+        rd_kafka_conf_set_log_cb(conf) { rk, level, facility, message in
+            let logger = Logger(label: "librdkafka")
+            let text = "\(facility.map { String(cString: $0) } ?? ""): \(message.map { String(cString: $0) } ?? "")"
+            let name = rk.map { String(cString: rd_kafka_name($0)) } ?? ""
+            switch level {
+            case ...3: logger.error("\(text)", metadata: ["client": "\(name)"])
+            case 4: logger.warning("\(text)", metadata: ["client": "\(name)"])
+            case 5, 6: logger.info("\(text)", metadata: ["client": "\(name)"])
+            default: logger.debug("\(text)", metadata: ["client": "\(name)"])
+            }
+        }
         configure(conf)
         // rd_kafka_new takes the conf on success only.
         guard let rk = rd_kafka_new(kind == .producer ? RD_KAFKA_PRODUCER : RD_KAFKA_CONSUMER, conf, &errstr, errstr.count) else {

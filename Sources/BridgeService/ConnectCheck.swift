@@ -1,4 +1,5 @@
 import BridgeCore
+import BridgeKafka
 import NIOCore
 import NIOPosix
 
@@ -42,7 +43,17 @@ public enum ConnectCheck {
                     problems.append("\(host):\(port): \(error)")
                 }
             }
-            if reached {
+            if reached, case .kafka(let settings) = connection.settings {
+                // Kafka: fetch the metadata and check every topic the routes name exists.
+                let topics = kafkaTopics(of: connection.name, in: config)
+                let problems = KafkaTopicCheck.run(settings: settings, topics: topics)
+                if problems.isEmpty {
+                    lines.append("connection \(connection.name) (kafka): metadata fetched; topics exist: \(topics.sorted().joined(separator: ", "))")
+                } else {
+                    ok = false
+                    for problem in problems { lines.append("connection \(connection.name) (kafka): \(problem)") }
+                }
+            } else if reached {
                 lines.append("connection \(connection.name) (\(connection.protocol)): reachable (TCP); authentication and queue/exchange/topic checks are not in this build yet")
             } else {
                 ok = false
@@ -50,5 +61,20 @@ public enum ConnectCheck {
             }
         }
         return Report(ok: ok, report: lines)
+    }
+
+    /// The topics the routes name on a Kafka connection: source topics (not `^` patterns) and
+    /// destination and dead-letter topics without placeholders.
+    static func kafkaTopics(of connection: String, in config: BridgeConfig) -> Set<String> {
+        var topics = Set<String>()
+        for route in config.routes {
+            if case .kafka(let source) = route.source, source.connection == connection {
+                topics.formUnion(source.topics.filter { !$0.hasPrefix("^") })
+            }
+            for destination in route.destinations + (route.onError.deadLetter.map { [$0] } ?? []) where destination.connection == connection {
+                if case .kafka(let topic, _) = destination.target, let name = topic.literalValue { topics.insert(name) }
+            }
+        }
+        return topics
     }
 }
