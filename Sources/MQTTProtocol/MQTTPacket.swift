@@ -1,5 +1,3 @@
-import NIOCore
-
 /// Every MQTT 3.1.1 and 5 control packet.
 ///
 /// One model serves both versions: fields that only MQTT 5 has (properties, most reason
