@@ -55,7 +55,7 @@ public final class AMQPSink: DeliverySink, AMQPConnectionUser, @unchecked Sendab
     private var unconfirmed: Deque<Unconfirmed> = []
     private var setupFailures = 0
     private var pumpScheduled = false
-    private let state = NIOLockedValueBox((channelOpen: false, exchangeFound: false))
+    private let state = NIOLockedValueBox((channelOpen: false, exchangeFound: false, exchangeChecked: false))
 
     var eventLoop: any EventLoop { supervisor.eventLoop }
 
@@ -165,7 +165,8 @@ public final class AMQPSink: DeliverySink, AMQPConnectionUser, @unchecked Sendab
                     lost(channel, reason)
                     reopenLater(on: connection, after: reason)
                 }
-                setupFailures = 0
+                // setupFailures is reset by the first confirm: a channel that the broker closes
+                // at each publish (a missing exchange) keeps backing off.
                 state.withLockedValue { $0.channelOpen = true }
                 pump()
             case .failure(let error):
@@ -189,9 +190,14 @@ public final class AMQPSink: DeliverySink, AMQPConnectionUser, @unchecked Sendab
                     self.state.withLockedValue { $0.exchangeFound = true }
                     return channel.close()
                 }
+                .always { _ in self.state.withLockedValue { $0.exchangeChecked = true } }
                 .flatMapError { error in
-                    self.state.withLockedValue { $0.exchangeFound = false }
-                    self.logger.error("AMQP exchange '\(self.exchange)' is not usable: \(error); destination not ready")
+                    let wasFound = self.state.withLockedValue { state in
+                        defer { state.exchangeFound = false }
+                        return state.exchangeFound || !state.exchangeChecked
+                    }
+                    // Logged when it goes missing, not on every retry.
+                    if wasFound { self.logger.error("AMQP exchange '\(self.exchange)' is not usable: \(error); destination not ready") }
                     return channel.close()
                 }
         }
@@ -214,7 +220,12 @@ public final class AMQPSink: DeliverySink, AMQPConnectionUser, @unchecked Sendab
         let failure: PublishFailure
         switch reason {
         case .channelClosedByBroker(let code, let text):
-            logger.error("AMQP broker closed the publishing channel: \(code) \(text); destination not ready")
+            // The first close after a working channel is an error; repeats while retrying are debug.
+            if setupFailures == 0 {
+                logger.error("AMQP broker closed the publishing channel: \(code) \(text); destination not ready")
+            } else {
+                logger.debug("AMQP broker closed the publishing channel again: \(code) \(text)")
+            }
             failure = .transient("channel_closed", "\(code) \(text)")
         default:
             failure = .transient(FailureReason.connectionLost, "\(reason)")
@@ -254,6 +265,7 @@ public final class AMQPSink: DeliverySink, AMQPConnectionUser, @unchecked Sendab
         } else if let index = unconfirmed.firstIndex(where: { $0.sequence == tag }) {
             settled.append(unconfirmed.remove(at: index))
         }
+        if failure == nil, !settled.isEmpty { setupFailures = 0 }
         for entry in settled {
             if let returned = entry.returned {
                 entry.route.failed(entry.tag, returned)
