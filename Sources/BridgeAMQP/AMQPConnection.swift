@@ -54,19 +54,18 @@ final class AMQPConnection: @unchecked Sendable {
     /// - Parameters:
     ///   - url: `amqp://user:password@host:port/vhost` (guest/guest when no user is given).
     ///   - heartbeat: our heartbeat wish; the broker may lower it.
+    ///   - tls: CA, client certificate, verification and server name for `amqps://`.
     ///   - connectionName: the `connection_name` client property.
     ///   - eventLoop: the loop the connection lives on.
     ///   - logger: where connection events go.
     static func connect(
         to url: BrokerURL,
         heartbeat: TimeAmount,
+        tls: TLSSettings? = nil,
         connectionName: String,
         on eventLoop: any EventLoop,
         logger: Logger
     ) -> EventLoopFuture<AMQPConnection> {
-        if url.tls {
-            return eventLoop.makeFailedFuture(AMQPConnectionError.handshake("amqps:// (TLS) is not supported by this build yet"))
-        }
         let seconds = heartbeat.nanoseconds / 1_000_000_000
         let request = ConnectionHandshake.Request(
             username: url.username ?? "guest",
@@ -81,6 +80,9 @@ final class AMQPConnection: @unchecked Sendable {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if url.tls {
+                        try channel.pipeline.syncOperations.addHandler(try AMQPConnection.tlsHandler(tls, host: url.host))
+                    }
                     try channel.pipeline.syncOperations.addHandlers([
                         ByteToMessageHandler(FrameDecoder(maxFrameSize: request.frameMax)),
                         AMQPFrameHandler(connection: connection),

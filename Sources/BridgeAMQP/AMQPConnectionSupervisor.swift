@@ -101,7 +101,7 @@ final class AMQPConnectionSupervisor: @unchecked Sendable {
     private func connect() {
         guard !stopped, !settings.urls.isEmpty else { return }
         let url = settings.urls[urlIndex % settings.urls.count]
-        AMQPConnection.connect(to: url, heartbeat: settings.heartbeat, connectionName: connectionName, on: eventLoop, logger: logger)
+        AMQPConnection.connect(to: url, heartbeat: settings.heartbeat, tls: settings.tls, connectionName: connectionName, on: eventLoop, logger: logger)
             .whenComplete { [self] result in
                 switch result {
                 case .success(let connection):

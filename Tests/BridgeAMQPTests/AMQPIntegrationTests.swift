@@ -43,11 +43,15 @@ struct AMQPIntegrationTests {
     }
 
     func settings(_ key: String) throws -> AMQPConnectionSettings {
+        try settings(url: try brokers[key])
+    }
+
+    func settings(url: String, tls: TLSSettings? = nil) throws -> AMQPConnectionSettings {
         AMQPConnectionSettings(
-            urls: [try BrokerURL.parse(try brokers[key], defaultPorts: ["amqp": 5672]).get()],
+            urls: [try BrokerURL.parse(url, defaultPorts: ["amqp": 5672, "amqps": 5671]).get()],
             heartbeat: .seconds(10),
             prefetch: .auto,
-            tls: nil,
+            tls: tls,
             reconnect: ReconnectSettings(initial: .milliseconds(200), max: .seconds(1))
         )
     }
@@ -62,9 +66,10 @@ struct AMQPIntegrationTests {
         to target: DestinationConfig,
         deadLetter: DestinationConfig? = nil,
         exhausted: DeliveryPolicy.Exhausted? = nil,
-        maxInFlight: Int = 256
+        maxInFlight: Int = 256,
+        sourceSettings: AMQPConnectionSettings? = nil
     ) throws -> Bridge {
-        let src = AMQPAdapter(name: "src", settings: try settings("AMQP_URL"), clientPrefix: "\(tag)-src", eventLoopGroup: group, logger: logger)
+        let src = AMQPAdapter(name: "src", settings: try sourceSettings ?? settings("AMQP_URL"), clientPrefix: "\(tag)-src", eventLoopGroup: group, logger: logger)
         let dst = AMQPAdapter(name: "dst", settings: try settings("AMQP_URL_B"), clientPrefix: "\(tag)-dst", eventLoopGroup: group, logger: logger)
         let route = RouteConfig(
             name: "\(tag)-route",
@@ -352,6 +357,73 @@ struct AMQPIntegrationTests {
         let cleanup = try await AMQPTestClient.connect(try brokers["AMQP_URL"])
         _ = try? await cleanup.call(.queueDelete(QueueDelete(queue: sourceQueue)))
         await cleanup.close()
+    }
+
+    /// `amqps://` through a TLS terminator (socat with the test CA's server certificate) in
+    /// front of RabbitMQ: the certificate is verified against the test CA (and its name or IP);
+    /// a certificate from a CA not trusted is refused unless `verify: false`.
+    @Test func amqpsSourceThroughTLS() async throws {
+        let count = 200
+        let tlsDirectory = URL(fileURLWithPath: try brokers["MQTT_CA_FILE"]).deletingLastPathComponent().path
+        let port = Int.random(in: 20_000...29_999)
+        let socat = Process()
+        socat.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        socat.arguments = [
+            "socat",
+            "openssl-listen:\(port),reuseaddr,fork,bind=127.0.0.1,cert=\(tlsDirectory)/server.crt,key=\(tlsDirectory)/server.key,verify=0",
+            "tcp:127.0.0.1:5672",
+        ]
+        socat.standardOutput = FileHandle.nullDevice
+        socat.standardError = FileHandle.nullDevice
+        try socat.run()
+        defer { socat.terminate() }
+        let tls = TLSSettings(caFile: "\(tlsDirectory)/ca.crt", certFile: nil, keyFile: nil, verify: true, serverName: nil)
+        let url = "amqps://guest:guest@127.0.0.1:\(port)/%2f"
+        let loop = group.next()
+        try await waitUntil("socat listening", timeout: .seconds(10)) {
+            let attempt = AMQPConnection.connect(
+                to: try BrokerURL.parse(url, defaultPorts: ["amqps": 5671]).get(), heartbeat: .seconds(10), tls: tls, connectionName: "tls-probe", on: loop, logger: logger
+            )
+            guard let connection = try? await attempt.get() else { return false }
+            _ = try? await connection.close().get()
+            return true
+        }
+        // The system trust roots do not know the test CA: refused unless `verify: false`.
+        let systemRoots = TLSSettings(caFile: nil, certFile: nil, keyFile: nil, verify: true, serverName: nil)
+        await #expect(throws: (any Error).self, "a certificate from an unknown CA is refused") {
+            try await AMQPConnection.connect(
+                to: try BrokerURL.parse(url, defaultPorts: ["amqps": 5671]).get(), heartbeat: .seconds(10), tls: systemRoots, connectionName: "tls-unknown-ca", on: loop, logger: logger
+            ).get()
+        }
+        let unverified = TLSSettings(caFile: nil, certFile: nil, keyFile: nil, verify: false, serverName: nil)
+        let accepted = try await AMQPConnection.connect(
+            to: try BrokerURL.parse(url, defaultPorts: ["amqps": 5671]).get(), heartbeat: .seconds(10), tls: unverified, connectionName: "tls-unverified", on: loop, logger: logger
+        ).get()
+        try await accepted.close().get()
+
+        let sourceQueue = "\(tag)-src"
+        let destinationQueue = "\(tag)-dst"
+        let reader = try await AMQPTestClient.connect(try brokers["AMQP_URL_B"])
+        try await declareDestinationQueue(reader, destinationQueue, pattern: "\(tag).#")
+        let bridge = try startBridge(
+            queue: sourceQueue,
+            declare: QueueDeclaration(durable: false, arguments: [], bindings: [.init(exchange: "amq.direct", routingKey: "\(tag).in", arguments: [])]),
+            to: try destination(exchange: "amq.topic", routingKey: "{topic}"),
+            sourceSettings: try settings(url: url, tls: tls)
+        )
+        try await waitUntil("the source consumes over TLS", timeout: .seconds(10)) { bridge.source.isConsuming }
+        let publisher = try await AMQPTestClient.connect(try brokers["AMQP_URL"])
+        try await publisher.publish((0..<count).map {
+            publishContent(routingKey: "\(tag).in", body: ByteBuffer(string: "m\($0)"), properties: BasicProperties(messageID: "\(tag)-\($0)"))
+        })
+        try await reader.consume(destinationQueue)
+        try await waitUntil("\(count) messages through TLS", timeout: .seconds(30)) { reader.messages.count >= count }
+        print("amqps source: \(reader.messages.count) of \(count) arrived; stats \(bridge.delivery.stats)")
+        #expect(reader.messages.map { String(buffer: $0.body) } == (0..<count).map { "m\($0)" })
+        await bridge.stop()
+        _ = try? await reader.call(.queueDelete(QueueDelete(queue: destinationQueue)))
+        await reader.close()
+        await publisher.close()
     }
 
     static func readyCount(_ url: String, _ queue: String) async throws -> UInt32 {

@@ -1,0 +1,27 @@
+import BridgeCore
+import NIOCore
+import NIOSSL
+
+extension AMQPConnection {
+    /// The TLS handler for an `amqps://` connection: the CA, the client certificate and key,
+    /// verification and the server name from `tls:`. SNI carries the server name unless it is
+    /// an IP address (TLS forbids that); the certificate is checked against it either way.
+    ///
+    /// - Throws: NIOSSL errors for unreadable files.
+    static func tlsHandler(_ settings: TLSSettings?, host: String) throws -> NIOSSLClientHandler {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        if let caFile = settings?.caFile { configuration.trustRoots = .file(caFile) }
+        if let certFile = settings?.certFile {
+            configuration.certificateChain = try NIOSSLCertificate.fromPEMFile(certFile).map { .certificate($0) }
+        }
+        if let keyFile = settings?.keyFile { configuration.privateKey = .privateKey(try NIOSSLPrivateKey(file: keyFile, format: .pem)) }
+        if settings?.verify == false { configuration.certificateVerification = .none }
+        let context = try NIOSSLContext(configuration: configuration)
+        let serverName = settings?.serverName ?? host
+        return try NIOSSLClientHandler(context: context, serverHostname: isIPAddress(serverName) ? nil : serverName)
+    }
+
+    static func isIPAddress(_ text: String) -> Bool {
+        (try? SocketAddress(ipAddress: text, port: 0)) != nil
+    }
+}
