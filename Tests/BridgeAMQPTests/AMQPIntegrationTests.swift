@@ -426,6 +426,55 @@ struct AMQPIntegrationTests {
         await publisher.close()
     }
 
+    /// `check --connect`: names from a route file, passive checks on the broker, a wrong
+    /// password refused.
+    @Test func connectionCheckNamesWhatIsMissing() async throws {
+        let existing = "\(tag)-present"
+        let client = try await AMQPTestClient.connect(try brokers["AMQP_URL"])
+        try await client.call(.queueDeclare(QueueDeclare(queue: existing, autoDelete: true)))
+        let yaml = """
+            version: 1
+            connections:
+              mes: { protocol: amqp, url: "\(try brokers["AMQP_URL"])" }
+            routes:
+              - name: present
+                from: { connection: mes, queue: \(existing) }
+                to: { connection: mes, exchange: amq.direct, routing_key: x }
+                on_error: { dead_letter: { connection: mes, exchange: \(tag).dead, routing_key: x } }
+              - name: absent
+                from: { connection: mes, queue: \(tag)-absent }
+                to: { connection: mes, exchange: \(tag).nowhere, routing_key: x }
+              - name: declared
+                from: { connection: mes, queue: \(tag)-declared, declare: { durable: false } }
+                to: { connection: mes, exchange: "", routing_key: x }
+            """
+        let loaded = try ConfigLoader(environment: [:], hostname: "test").parse(yaml: yaml, file: "check.yaml").get()
+        let names = AMQPConnectionCheck.names(on: "mes", in: loaded.config)
+        #expect(names.queues == [existing, "\(tag)-absent"], "a queue the route declares is not checked")
+        #expect(names.exchanges == ["amq.direct", "\(tag).dead", "\(tag).nowhere"])
+        guard case .amqp(let settings) = loaded.config.connection("mes")?.settings else {
+            Issue.record("no AMQP settings")
+            return
+        }
+        let report = await AMQPConnectionCheck.run(
+            name: "mes", settings: settings, queues: names.queues, exchanges: names.exchanges, eventLoop: group.next(), logger: logger
+        )
+        print("check --connect: \(report)")
+        #expect(report.connected)
+        #expect(report.problems.count == 3)
+        #expect(report.problems.allSatisfy { $0.contains("404 NOT_FOUND") })
+        #expect(report.problems.contains { $0.hasPrefix("queue '\(tag)-absent'") })
+        #expect(report.problems.contains { $0.hasPrefix("exchange '\(tag).nowhere'") })
+
+        var wrong = settings
+        wrong.urls[0].password = Secret("not-the-password")
+        let refused = await AMQPConnectionCheck.run(name: "mes", settings: wrong, queues: [], exchanges: [], eventLoop: group.next(), logger: logger)
+        print("check --connect with a wrong password: \(refused)")
+        #expect(!refused.connected)
+        #expect(refused.problems.first?.contains("403") == true)
+        await client.close()
+    }
+
     static func readyCount(_ url: String, _ queue: String) async throws -> UInt32 {
         let client = try await AMQPTestClient.connect(url)
         let count = try await client.messageCount(queue)
