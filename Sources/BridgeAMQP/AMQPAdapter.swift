@@ -75,6 +75,10 @@ public final class AMQPAdapter: Sendable {
         return used.allSatisfy(\.isConnected)
     }
 
+    /// True while RabbitMQ blocks the publishing connection (memory or disk alarm): the sinks
+    /// hold their publishes; consuming and acking go on over the other connection.
+    public var isPublishingBlocked: Bool { publishing.isBlocked }
+
     /// The source of a route whose `from:` is an AMQP queue on this connection. Call
     /// ``AMQPSource/start(_:)`` with the route's ``RouteDelivery`` to consume.
     ///

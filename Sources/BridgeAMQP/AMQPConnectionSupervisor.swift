@@ -72,6 +72,11 @@ final class AMQPConnectionSupervisor: @unchecked Sendable {
     var isStarted: Bool { startedBox.withLockedValue { $0 } }
     private let startedBox = NIOLockedValueBox(false)
 
+    private let blockedBox = NIOLockedValueBox(false)
+
+    /// True while the broker blocks the connection (`connection.blocked`, a resource alarm).
+    var isBlocked: Bool { blockedBox.withLockedValue { $0 } }
+
     /// True while the connection is open (readable from any thread).
     var isConnected: Bool { up.withLockedValue { $0 } }
 
@@ -117,11 +122,13 @@ final class AMQPConnectionSupervisor: @unchecked Sendable {
                     up.withLockedValue { $0 = true }
                     onUpChange()
                     connection.onBlockedChange = { [self] blocked in
+                        blockedBox.withLockedValue { $0 = blocked }
                         for user in users { user.blockedChanged(blocked) }
                     }
                     connection.closeFuture.whenSuccess { [self] reason in
                         self.connection = nil
                         up.withLockedValue { $0 = false }
+                        blockedBox.withLockedValue { $0 = false }
                         onUpChange()
                         if !stopped { logger.warning("AMQP connection lost: \(reason)", metadata: ["url": "\(url)"]) }
                         for user in users { user.disconnected(reason) }

@@ -34,6 +34,7 @@ struct AMQPIntegrationTests {
         var source: AMQPSource
         var delivery: RouteDelivery
         var adapters: [AMQPAdapter]
+        var destinationAdapter: AMQPAdapter { adapters[1] }
 
         func stop() async {
             await source.stop()
@@ -473,6 +474,58 @@ struct AMQPIntegrationTests {
         #expect(!refused.connected)
         #expect(refused.problems.first?.contains("403") == true)
         await client.close()
+    }
+
+    /// A memory alarm blocks the publishing connection (`connection.blocked`): the sink holds
+    /// its publishes while the consuming connection keeps taking messages up to the window;
+    /// after the alarm every message arrives.
+    @Test func blockedPublishingConnectionHoldsPublishesOnly() async throws {
+        let count = 10_000
+        let window = 5
+        let sourceQueue = "\(tag)-src"
+        let destinationQueue = "\(tag)-dst"
+        let ctl = try brokers["RABBITMQCTL"]
+        let publisher = try await AMQPTestClient.connect(try brokers["AMQP_URL"])
+        try await publisher.call(.queueDeclare(QueueDeclare(queue: sourceQueue, autoDelete: false)))
+        try await publisher.call(.queueBind(QueueBind(queue: sourceQueue, exchange: "amq.direct", routingKey: "\(tag).in")))
+        try await publisher.publish((0..<count).map {
+            publishContent(routingKey: "\(tag).in", body: ByteBuffer(string: "m\($0)"), properties: BasicProperties(messageID: "\(tag)-\($0)"))
+        })
+        await publisher.close()
+        let reader = try await AMQPTestClient.connect(try brokers["AMQP_URL_B"])
+        try await declareDestinationQueue(reader, destinationQueue, pattern: "\(tag).#")
+        try await reader.consume(destinationQueue)
+
+        let bridge = try startBridge(
+            queue: sourceQueue, declare: QueueDeclaration(durable: false, arguments: [], bindings: []),
+            to: try destination(exchange: "amq.topic", routingKey: "{topic}"), maxInFlight: window
+        )
+        try await waitUntil("some messages through", timeout: .seconds(20)) { bridge.delivery.stats.acked >= 20 }
+        let alarm = try ProcessRunner.run([ctl, "set_vm_memory_high_watermark", "0"], timeout: .seconds(30))
+        defer { _ = try? ProcessRunner.run([ctl, "set_vm_memory_high_watermark", "0.4"], timeout: .seconds(30)) }
+        try #require(alarm.succeeded, "\(alarm)")
+        let atAlarm = bridge.delivery.stats
+        try #require(atAlarm.acked < count, "the alarm must come mid-stream")
+        try await waitUntil("connection.blocked", timeout: .seconds(10)) { bridge.destinationAdapter.isPublishingBlocked }
+        try await Task.sleep(for: .milliseconds(500))
+        let during = bridge.delivery.stats
+        try await Task.sleep(for: .milliseconds(500))
+        let later = bridge.delivery.stats
+        let clear = try ProcessRunner.run([ctl, "set_vm_memory_high_watermark", "0.4"], timeout: .seconds(30))
+        try #require(clear.succeeded, "\(clear)")
+        print("blocked: stats while blocked \(during), then \(later)")
+        #expect(later.confirmed == during.confirmed, "no publish confirmed while blocked")
+        #expect(later.inFlight == window, "the consumer still filled the window: the consuming connection is not blocked")
+        try await waitUntil("unblocked", timeout: .seconds(10)) { !bridge.destinationAdapter.isPublishingBlocked }
+        try await waitUntil("every message after the alarm", timeout: .seconds(30)) { reader.messages.count >= count }
+        #expect(Set(reader.messages.compactMap(\.properties.messageID)).count == count)
+        await bridge.stop()
+        _ = try? await reader.call(.queueDelete(QueueDelete(queue: destinationQueue)))
+        _ = try? await reader.call(.queueDelete(QueueDelete(queue: sourceQueue)))
+        await reader.close()
+        let cleanup = try await AMQPTestClient.connect(try brokers["AMQP_URL"])
+        _ = try? await cleanup.call(.queueDelete(QueueDelete(queue: sourceQueue)))
+        await cleanup.close()
     }
 
     static func readyCount(_ url: String, _ queue: String) async throws -> UInt32 {
