@@ -172,7 +172,12 @@ public final class AMQPSource: DeliverySource, AMQPConnectionUser, @unchecked Se
         channel = nil
         setConsuming(false)
         guard !stopped, connection.isOpen else { return }
-        logger.error("AMQP consumer channel closed: \(reason); route not ready, retrying")
+        if case .closedByClient = reason {
+            // Closed after the broker cancelled the consumer (queue deleted): consume again.
+            logger.warning("AMQP consumer cancelled by the broker; route not ready, consuming again")
+        } else {
+            logger.error("AMQP consumer channel closed: \(reason); route not ready, retrying")
+        }
         let delay = AMQPConnectionSupervisor.backoff(failures: setupFailures, settings: retryDelay, random: Double.random(in: 0.5...1.0))
         setupFailures += 1
         eventLoop.scheduleTask(in: delay) { [self] in

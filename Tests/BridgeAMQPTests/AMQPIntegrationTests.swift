@@ -528,6 +528,64 @@ struct AMQPIntegrationTests {
         await cleanup.close()
     }
 
+    /// Heartbeats: a broker that goes silent (a TCP relay frozen with SIGSTOP) is declared
+    /// dead after two missed intervals.
+    @Test func silentBrokerIsDeclaredDeadAfterTwoHeartbeats() async throws {
+        let port = Int.random(in: 30_000...39_999)
+        let relay = Process()
+        relay.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        relay.arguments = ["socat", "tcp-listen:\(port),reuseaddr,bind=127.0.0.1", "tcp:127.0.0.1:5672"]
+        relay.standardOutput = FileHandle.nullDevice
+        relay.standardError = FileHandle.nullDevice
+        try relay.run()
+        defer {
+            kill(relay.processIdentifier, SIGCONT)
+            relay.terminate()
+        }
+        let url = try BrokerURL.parse("amqp://guest:guest@127.0.0.1:\(port)/%2f", defaultPorts: ["amqp": 5672]).get()
+        let loop = group.next()
+        var connection: AMQPConnection?
+        for _ in 0..<100 where connection == nil {
+            connection = try? await AMQPConnection.connect(to: url, heartbeat: .seconds(1), connectionName: "heartbeat-test", on: loop, logger: logger).get()
+            if connection == nil { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        let open = try #require(connection)
+        #expect(try await loop.submit { open.tuning.heartbeat }.get() == 1)
+        try await Task.sleep(for: .seconds(2))
+        #expect(try await loop.submit { open.isOpen }.get(), "heartbeats keep an idle connection open")
+        let frozen = ContinuousClock.now
+        kill(relay.processIdentifier, SIGSTOP)
+        let reason = try await open.closeFuture.get()
+        let after = ContinuousClock.now - frozen
+        print("silent broker: closed after \(after): \(reason)")
+        #expect(reason == .missedHeartbeats)
+        #expect(after < .seconds(4))
+    }
+
+    /// The broker cancels the consumer (its queue was deleted): the source declares the queue
+    /// again and consumes again.
+    @Test func brokerCancelledConsumerConsumesAgain() async throws {
+        let sourceQueue = "\(tag)-src"
+        let bridge = try startBridge(
+            queue: sourceQueue, declare: QueueDeclaration(durable: false, arguments: [], bindings: []),
+            to: try destination(exchange: "amq.topic", routingKey: "{topic}")
+        )
+        try await waitUntil("the source consumes", timeout: .seconds(10)) { bridge.source.isConsuming }
+        let client = try await AMQPTestClient.connect(try brokers["AMQP_URL"])
+        try await client.call(.queueDelete(QueueDelete(queue: sourceQueue)))
+        try await waitUntil("the consumer cancelled", timeout: .seconds(10)) { !bridge.source.isConsuming }
+        try await waitUntil("consuming again", timeout: .seconds(10)) { bridge.source.isConsuming }
+        let ok = try await client.call(.queueDeclare(QueueDeclare(queue: sourceQueue, passive: true)))
+        guard case .queueDeclareOk(let declared) = ok else {
+            Issue.record("queue not there: \(ok)")
+            return
+        }
+        #expect(declared.consumerCount == 1)
+        await bridge.stop()
+        _ = try? await client.call(.queueDelete(QueueDelete(queue: sourceQueue)))
+        await client.close()
+    }
+
     static func readyCount(_ url: String, _ queue: String) async throws -> UInt32 {
         let client = try await AMQPTestClient.connect(url)
         let count = try await client.messageCount(queue)
