@@ -75,6 +75,8 @@ let package = Package(
             dependencies: [
                 "BridgeCore",
                 "BridgeKafka",
+                "BridgeAMQP",
+                "BridgeMQTT",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -24,10 +24,6 @@ public struct BridgeApp: Sendable {
         self.logger = logger
     }
 
-    /// The protocols whose adapters this build contains. Routes over other protocols are
-    /// configured, counted and reported `down` on `/readyz`, and the log says why.
-    public static let adapters: Set<BridgeProtocol> = [.kafka]
-
     /// Runs until SIGTERM/SIGINT, then drains within `shutdown_timeout` and returns.
     public func run() async throws {
         let metrics = MetricsBootstrap()
@@ -80,10 +76,9 @@ public struct BridgeApp: Sendable {
     }
 }
 
-/// Owns the routes: starts each with its adapters and drains them on shutdown.
-///
-/// Adapters plug in here as they land; a route whose source or destination protocol has no
-/// adapter in this build stays `down` and the log names what is missing.
+/// Owns the routes: starts each with its adapters (``BridgeRuntime``) and drains them on
+/// shutdown. Listed after the HTTP server, so it stops first and the endpoint keeps
+/// reporting while the routes drain.
 final class RouteSupervisor: Service, Sendable {
     let config: BridgeConfig
     let readiness: ReadinessRegistry
@@ -103,43 +98,13 @@ final class RouteSupervisor: Service, Sendable {
     }
 
     func run() async throws {
-        var kafkaRoutes: [RouteConfig] = []
-        for route in config.routes {
-            var needed = [config.connection(route.source.connection)?.protocol]
-            needed += route.destinations.map { config.connection($0.connection)?.protocol }
-            let missing = Set(needed.compactMap { $0 }).subtracting(BridgeApp.adapters)
-            if !missing.isEmpty {
-                logger.warning(
-                    "route not started: this build has no adapter for \(missing.map(\.rawValue).sorted().joined(separator: ", "))",
-                    metadata: ["route": "\(route.name)"]
-                )
-                readiness.setRoute(route.name, to: .down)
-            } else {
-                kafkaRoutes.append(route)
-            }
-        }
-        let kafka = try KafkaRuntime(config: config, routes: kafkaRoutes, connectionMetrics: connectionMetrics, logger: logger)
-        try kafka.start()
-        // /readyz follows each route's state in the core.
-        let readiness = self.readiness
-        let pump = Task {
-            while !Task.isCancelled {
-                for route in kafka.routes {
-                    let state: ReadinessRegistry.RouteState
-                    switch route.delivery.routeState {
-                    case .consuming: state = .consuming
-                    case .paused: state = .paused
-                    case .blocked: state = .blocked
-                    }
-                    readiness.setRoute(route.name, to: state)
-                }
-                try? await Task.sleep(for: .milliseconds(250))
-            }
-        }
-        // Wait for SIGTERM/SIGINT; then the routes drain, commit, and the producers flush.
+        let runtime = try BridgeRuntime(config: config, readiness: readiness, connectionMetrics: connectionMetrics, logger: logger)
+        try runtime.start()
+        let pump = Task { await runtime.reportReadiness() }
+        // Wait for SIGTERM/SIGINT; then the routes drain, commit, and the connections flush.
         try? await gracefulShutdown()
         logger.info("draining", metadata: ["timeout": "\(Units.format(config.bridge.shutdownTimeout))"])
-        await kafka.shutdown(timeout: config.bridge.shutdownTimeout)
+        await runtime.shutdown(timeout: config.bridge.shutdownTimeout)
         pump.cancel()
     }
 }
