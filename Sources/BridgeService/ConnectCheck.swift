@@ -1,63 +1,71 @@
+import BridgeAMQP
 import BridgeCore
 import BridgeKafka
+import BridgeMQTT
 import NIOCore
 import NIOPosix
 
-/// `check --connect`: reaches every broker of the configuration.
+/// `check --connect`: connects to every broker of the configuration, authenticates, and
+/// checks passively what the routes name.
 ///
-/// This build checks that each broker accepts a TCP connection. Authentication and the
-/// passive checks of queues, exchanges and topics come with each protocol's adapter, and
-/// the report says so for every connection instead of claiming them.
+/// - MQTT: CONNECT with the connection's credentials and TLS (a non-persistent session with
+///   the client id `<client_id>-<instance>-check`); the CONNACK's refusal is reported.
+/// - AMQP 0-9-1: opens the vhost with the credentials, then `queue.declare passive` for the
+///   source queues the routes do not declare and `exchange.declare passive` for the
+///   destination and dead-letter exchanges.
+/// - Kafka: fetches the metadata and checks every topic the routes name exists.
 public enum ConnectCheck {
     public struct Report: Sendable {
         public var ok: Bool
         public var report: [String]
     }
 
-    public static func run(_ config: BridgeConfig, timeout: TimeAmount = .seconds(5)) async -> Report {
+    public static func run(_ config: BridgeConfig, timeout: TimeAmount = .seconds(10)) async -> Report {
         var ok = true
         var lines: [String] = []
+        let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
         for connection in config.connections {
-            let endpoints: [(String, Int)]
+            let label = "connection \(connection.name) (\(connection.protocol))"
             switch connection.settings {
-            case .mqtt(let m): endpoints = m.urls.map { ($0.host, $0.port) }
-            case .amqp(let a): endpoints = a.urls.map { ($0.host, $0.port) }
-            case .amqp10(let a): endpoints = a.urls.map { ($0.host, $0.port) }
-            case .kafka(let k):
-                endpoints = k.bootstrapServers.compactMap { server in
-                    let hp = server.firstRange(of: "://").map { String(server[$0.upperBound...]) } ?? server
-                    return HostPort(parsing: hp).map { ($0.host, $0.port) }
+            case .mqtt(let settings):
+                let outcome = await MQTTConnectionCheck.run(
+                    name: connection.name, settings: settings, instance: config.bridge.instance, eventLoop: eventLoop, timeout: timeout
+                )
+                switch outcome {
+                case .connected:
+                    lines.append("\(label): connected and authenticated")
+                case .failed(let why):
+                    ok = false
+                    lines.append("\(label): FAILED: \(why)")
                 }
-            }
-            var reached = false
-            var problems: [String] = []
-            for (host, port) in endpoints {
-                do {
-                    let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                        .connectTimeout(timeout)
-                        .connect(host: host, port: port).get()
-                    try? await channel.close()
-                    reached = true
-                    break
-                } catch {
-                    problems.append("\(host):\(port): \(error)")
+            case .amqp(let settings):
+                let names = AMQPConnectionCheck.names(on: connection.name, in: config)
+                let report = await AMQPConnectionCheck.run(
+                    name: connection.name, settings: settings, queues: names.queues, exchanges: names.exchanges,
+                    eventLoop: eventLoop, timeout: timeout
+                )
+                if report.ok {
+                    var line = "\(label): connected and authenticated"
+                    if !names.queues.isEmpty { line += "; queues exist: \(names.queues.joined(separator: ", "))" }
+                    if !names.exchanges.isEmpty { line += "; exchanges exist: \(names.exchanges.joined(separator: ", "))" }
+                    lines.append(line)
+                } else {
+                    ok = false
+                    if !report.connected && report.problems.isEmpty { lines.append("\(label): FAILED: could not connect") }
+                    for problem in report.problems { lines.append("\(label): FAILED: \(problem)") }
                 }
-            }
-            if reached, case .kafka(let settings) = connection.settings {
-                // Kafka: fetch the metadata and check every topic the routes name exists.
+            case .kafka(let settings):
                 let topics = kafkaTopics(of: connection.name, in: config)
                 let problems = KafkaTopicCheck.run(settings: settings, topics: topics)
                 if problems.isEmpty {
-                    lines.append("connection \(connection.name) (kafka): metadata fetched; topics exist: \(topics.sorted().joined(separator: ", "))")
+                    lines.append("\(label): metadata fetched; topics exist: \(topics.sorted().joined(separator: ", "))")
                 } else {
                     ok = false
-                    for problem in problems { lines.append("connection \(connection.name) (kafka): \(problem)") }
+                    for problem in problems { lines.append("\(label): FAILED: \(problem)") }
                 }
-            } else if reached {
-                lines.append("connection \(connection.name) (\(connection.protocol)): reachable (TCP); authentication and queue/exchange/topic checks are not in this build yet")
-            } else {
+            case .amqp10:
                 ok = false
-                lines.append("connection \(connection.name) (\(connection.protocol)): UNREACHABLE: \(problems.joined(separator: "; "))")
+                lines.append("\(label): FAILED: AMQP 1.0 is not implemented in this build")
             }
         }
         return Report(ok: ok, report: lines)

@@ -34,11 +34,12 @@ struct CommonOptions: ParsableArguments {
         throw ValidationError("no route file: pass --config FILE or set BRIDGE_CONFIG")
     }
 
-    func bootstrapLogging() {
-        let format = logFormat ?? (isatty(1) == 1 ? .text : .json)
+    /// - Parameter standardError: Logs to stderr (`check`, whose stdout is the report).
+    func bootstrapLogging(standardError: Bool = false) {
+        let format = logFormat ?? (isatty(standardError ? 2 : 1) == 1 ? .text : .json)
         let level = logLevel.level
         LoggingSystem.bootstrap { label in
-            LineLogHandler(label: label, level: level, format: format == .text ? .text : .json)
+            LineLogHandler(label: label, level: level, format: format == .text ? .text : .json, standardError: standardError)
         }
     }
 
@@ -84,7 +85,7 @@ struct Check: AsyncParsableCommand {
             for warning in loaded.warnings { StandardOutput.error(warning.description + "\n") }
             StandardOutput.write(loaded.config.summary())
             if connect {
-                options.bootstrapLogging()
+                options.bootstrapLogging(standardError: true)
                 let failures = await ConnectCheck.run(loaded.config)
                 for line in failures.report { StandardOutput.write(line + "\n") }
                 if !failures.ok { throw ExitCode(1) }

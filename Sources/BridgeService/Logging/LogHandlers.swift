@@ -17,11 +17,15 @@ public struct LineLogHandler: LogHandler {
     public var logLevel: Logger.Level
     let label: String
     let format: Format
+    let standardError: Bool
 
-    public init(label: String, level: Logger.Level, format: Format) {
+    /// - Parameters:
+    ///   - standardError: Write to stderr instead of stdout (`check`, whose stdout is the report).
+    public init(label: String, level: Logger.Level, format: Format, standardError: Bool = false) {
         self.label = label
         self.logLevel = level
         self.format = format
+        self.standardError = standardError
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -53,7 +57,7 @@ public struct LineLogHandler: LogHandler {
             line = "\(Self.timestamp()) \(event.level.rawValue) \(label): \(event.message)"
             for (key, value) in fields { line += " \(key)=\(value)" }
         }
-        StandardOutput.write(line + "\n")
+        if standardError { StandardOutput.error(line + "\n") } else { StandardOutput.write(line + "\n") }
     }
 
     static func timestamp() -> String {
