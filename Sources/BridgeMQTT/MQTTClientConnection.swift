@@ -127,12 +127,8 @@ final class MQTTClientConnection: @unchecked Sendable {
     private func connectNow() {
         guard !stopped else { return }
         let url = options.urls[urlIndex % options.urls.count]
-        if url.tls {
-            lastError = "TLS (mqtts://) is not supported by this build"
-            logger.error("cannot connect: \(lastError!)", metadata: ["url": "\(url)"])
-            scheduleReconnect()
-            return
-        }
+        let useTLS = url.tls
+        let tls = options.tls
         let version = options.version
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(options.connectTimeout)
@@ -140,6 +136,9 @@ final class MQTTClientConnection: @unchecked Sendable {
             .channelInitializer { [weak self] channel in
                 do {
                     let handler = MQTTChannelHandler(connection: self)
+                    if useTLS {
+                        try channel.pipeline.syncOperations.addHandler(try MQTTClientConnection.tlsHandler(tls, host: url.host))
+                    }
                     try channel.pipeline.syncOperations.addHandlers([
                         ByteToMessageHandler(MQTTPacketDecoder(version: version)),
                         MessageToByteHandler(MQTTPacketEncoder(version: version)),

@@ -22,6 +22,8 @@ struct MQTTClientOptions: Sendable {
     /// MQTT 5: how many topic aliases the broker may use towards us.
     var topicAliasMaximum: UInt16 = 64
     var reconnect: ReconnectSettings
+    /// `tls:` (CA, client certificate, verify, server name), used for `mqtts://` URLs.
+    var tls: TLSSettings?
     var connectTimeout: TimeAmount = .seconds(10)
 
     /// Options for one client of a configured connection.
@@ -45,6 +47,7 @@ struct MQTTClientOptions: Sendable {
         self.password = settings.password?.value ?? settings.urls.first?.password?.value
         self.receiveMaximum = receiveMaximum.map { UInt16(clamping: max(1, $0)) }
         self.reconnect = settings.reconnect
+        self.tls = settings.tls
     }
 
     /// The keepalive in whole seconds as CONNECT carries it (at least 1 when set).

@@ -76,7 +76,21 @@ final class MQTTPublisher: MQTTClientConnectionDelegate, @unchecked Sendable {
             let id = nextPacketID()
             job.publish.packetID = id
             inFlight[id] = job
-            connection.write(.publish(job.publish))
+            // A write that fails on an open connection (the encoder refused the packet)
+            // would otherwise leave the publish in flight for ever.
+            let promise = eventLoop.makePromise(of: Void.self)
+            let tag = job.tag
+            promise.futureResult.whenFailure { [weak self] error in
+                guard let self, let lost = self.inFlight[id], lost.tag == tag else { return }
+                self.inFlight[id] = nil
+                let failure: PublishFailure =
+                    error is MQTTProtocolError
+                    ? .permanent(FailureReason.rejected, "cannot encode the PUBLISH: \(error)")
+                    : .transient(FailureReason.connectionLost, "\(error)")
+                lost.route.failed(lost.tag, failure)
+                self.pump()
+            }
+            connection.write(.publish(job.publish), promise: promise)
         }
     }
 

@@ -44,8 +44,13 @@ public final class MQTTSource: DeliverySource, MQTTClientConnectionDelegate, @un
     private var aliases: [UInt16: String] = [:]
     private var stopping = false
 
-    /// Test hooks: counts of acks written (PUBACK + PUBREC).
-    public private(set) var acksWritten = 0
+    private var subscribed = false
+    /// PUBACKs and PUBRECs written (tests: none while the destination is stalled).
+    private(set) var acksWritten = 0
+    /// Tests: when true, the packet ids of QoS ≥ 1 messages as they arrived and as acked.
+    var recordsAcks = false
+    private(set) var arrivals: [UInt16] = []
+    private(set) var ackOrder: [UInt16] = []
 
     init(
         route: String,
@@ -84,6 +89,27 @@ public final class MQTTSource: DeliverySource, MQTTClientConnectionDelegate, @un
         }.get()
     }
 
+    /// Whether the connection is open and the subscription is in place (SUBACK, or a
+    /// session the broker kept).
+    public var isSubscribed: Bool {
+        get async { (try? await eventLoop.submit { self.connection.isConnected && self.subscribed }.get()) ?? false }
+    }
+
+    /// Tests: the (arrivals, acks) packet id logs.
+    func ackLog() async -> (arrivals: [UInt16], acks: [UInt16]) {
+        (try? await eventLoop.submit { (self.arrivals, self.ackOrder) }.get()) ?? ([], [])
+    }
+
+    /// Tests: how many PUBACK/PUBREC were written.
+    func ackCount() async -> Int {
+        (try? await eventLoop.submit { self.acksWritten }.get()) ?? -1
+    }
+
+    /// Tests: record the arrival and ack order of packet ids.
+    func recordAckOrder() {
+        eventLoop.execute { self.recordsAcks = true }
+    }
+
     /// Whether the connection is open.
     public var isConnected: Bool {
         get async { (try? await eventLoop.submit { self.connection.isConnected }.get()) ?? false }
@@ -117,6 +143,7 @@ public final class MQTTSource: DeliverySource, MQTTClientConnectionDelegate, @un
         backlog.removeAll()
         connection.setReadsPaused(false)
         generation = delivery.assign(partition: 0)
+        subscribed = connack.sessionPresent
         if !connack.sessionPresent {
             if hadSession {
                 logger.warning("the broker lost the session: subscribing again (retained messages are sent again)")
@@ -147,6 +174,7 @@ public final class MQTTSource: DeliverySource, MQTTClientConnectionDelegate, @un
             if let failure = suback.reasonCodes.first(where: { $0.isFailure }) {
                 logger.error("subscription refused: \(failure)", metadata: ["filter": "\(source.subscription)"])
             } else {
+                subscribed = true
                 logger.info("subscribed", metadata: ["filter": "\(source.subscription)"])
             }
         default:
@@ -212,6 +240,7 @@ public final class MQTTSource: DeliverySource, MQTTClientConnectionDelegate, @un
         let token: SourceToken = held ? SourceToken(packetID) : 1 << 32
         switch delivery.receive(envelope, partition: 0, token: token) {
         case .accepted:
+            if held && recordsAcks { arrivals.append(packetID) }
             return true
         case .windowFull:
             if held { awaitingAck.removeLast() }
@@ -243,6 +272,7 @@ public final class MQTTSource: DeliverySource, MQTTClientConnectionDelegate, @un
             let ack = MQTTPacket.PublishAck(packetID: head.packetID)
             if connection.write(head.qos == .exactlyOnce ? .pubrec(ack) : .puback(ack)) {
                 acksWritten += 1
+                if recordsAcks { ackOrder.append(head.packetID) }
             }
         }
     }
