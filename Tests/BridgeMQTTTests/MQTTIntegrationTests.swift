@@ -76,16 +76,18 @@ struct MQTTIntegrationTests {
         sink wrap: ((MQTTSink) -> any DeliverySink)? = nil,
         hooks: MQTTAdapter.Hooks = .init(),
         recordAcks: Bool = false,
-        instance: String = "i1"
+        instance: String = "i1",
+        sourceQoS: Int = 1,
+        destinationQoS: Int = 1
     ) throws -> Bridge {
         // The instance is part of the client ids: two bridges running at once need two
         // (one `-pub` client id each, as two replicas would have).
         let src = MQTTAdapter(name: "src", settings: from, instance: instance, eventLoopGroup: group, logger: logger, hooks: hooks)
         let dst = MQTTAdapter(name: "dst", settings: to, instance: instance, eventLoopGroup: group, logger: logger)
-        let target = try destination(topic)
+        let target = try destination(topic, qos: destinationQoS)
         let route = RouteConfig(
             name: name,
-            source: .mqtt(.init(connection: "src", filter: try TopicFilter(filter), qos: 1, retained: .forward, shareGroup: nil)),
+            source: .mqtt(.init(connection: "src", filter: try TopicFilter(filter), qos: sourceQoS, retained: .forward, shareGroup: nil)),
             destinations: [target],
             maxInFlight: maxInFlight,
             maxMessageSize: 1_000_000,
@@ -96,7 +98,7 @@ struct MQTTIntegrationTests {
         let policy = try DeliveryPolicy(
             route: route.name,
             sourceProtocol: .mqtt,
-            destinations: [.init(connection: "dst", qos: "1", description: target.description)],
+            destinations: [.init(connection: "dst", qos: String(destinationQoS), description: target.description)],
             maxInFlight: maxInFlight,
             retry: .init(attempts: 3, backoff: .milliseconds(50), maxBackoff: .milliseconds(200))
         )
@@ -137,8 +139,8 @@ struct MQTTIntegrationTests {
     }
 
     /// mosquitto_pub -l: one QoS 1 message per line.
-    func publish(_ lines: [String], to settings: MQTTConnectionSettings, topic: String, extra: [String] = []) throws {
-        var command = ["mosquitto_pub"] + Self.hostPort(settings) + Self.versionFlag(settings.version) + ["-q", "1", "-t", topic, "-l"]
+    func publish(_ lines: [String], to settings: MQTTConnectionSettings, topic: String, qos: Int = 1, extra: [String] = []) throws {
+        var command = ["mosquitto_pub"] + Self.hostPort(settings) + Self.versionFlag(settings.version) + ["-q", String(qos), "-t", topic, "-l"]
         if let user = settings.username { command += ["-u", user, "-P", settings.password?.value ?? ""] }
         if settings.urls[0].tls, let tls = settings.tls {
             command += ["--cafile", tls.caFile ?? "", "--cert", tls.certFile ?? "", "--key", tls.keyFile ?? ""]
@@ -240,6 +242,31 @@ struct MQTTIntegrationTests {
     /// 10,000 QoS 1 messages from RabbitMQ's MQTT plugin (3.1.1) to mosquitto.
     @Test func rabbitMQ311TenThousandInOrder() async throws {
         try await tenThousandInOrder(source: "RABBIT_MQTT_URL", version: .v311, name: "rabbit")
+    }
+
+    /// QoS 2 end to end (PUBREC held until the core acks, then PUBREL/PUBCOMP; the sink
+    /// confirms on PUBCOMP) and a QoS 0 destination (confirmed when written), MQTT 5 and 3.1.1.
+    @Test func qos2AndQoS0() async throws {
+        let count = 2_000
+        for version in [MQTTConnectionSettings.Version.v5, .v311] {
+            for destinationQoS in [2, 0] {
+                let name = "q\(destinationQoS)-\(version.rawValue)"
+                let from = try settings("MQTT_URL", version: version)
+                let to = try settings("MQTT2_URL", version: version)
+                let bridge = try startBridge(
+                    name: name, from: from, filter: "\(tag)/\(name)/in", to: to, topic: "\(tag)/\(name)/out",
+                    sourceQoS: 2, destinationQoS: destinationQoS
+                )
+                try await waitUntil("subscribed") { await bridge.source.isSubscribed }
+                let reader = try await subscribe(to, topic: "\(tag)/\(name)/out", count: count)
+                let lines = (0..<count).map { "\(name)-\($0)" }
+                try publish(lines, to: from, topic: "\(tag)/\(name)/in", qos: 2)
+                #expect(try await reader.value == lines, "\(name)")
+                try await waitUntil("all acked") { bridge.delivery.stats.acked == count }
+                #expect(await bridge.source.ackCount() == count)
+                await bridge.stop()
+            }
+        }
     }
 
     /// User and password (mosquitto 1884): the bridge moves messages; `check --connect`
