@@ -146,6 +146,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "BridgeKafkaTests",
+            dependencies: ["BridgeKafka", "BridgeCore", "CRdKafka"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "IntegrationTests",
             // CRdKafka: the Kafka tests produce, consume and read committed offsets in-process.
             dependencies: ["CRdKafka"],

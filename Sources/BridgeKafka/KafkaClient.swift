@@ -75,7 +75,10 @@ final class KafkaClient: Sendable {
             let logger = Logger(label: "librdkafka")
             let text = "\(facility.map { String(cString: $0) } ?? ""): \(message.map { String(cString: $0) } ?? "")"
             let name = rk.map { String(cString: rd_kafka_name($0)) } ?? ""
-            switch level {
+            // FAIL: a broker connection failed; librdkafka reconnects by itself, and the
+            // connection state (all brokers down) is reported separately.
+            let isFail = facility.map { String(cString: $0) == "FAIL" } ?? false
+            switch isFail && level == 3 ? 4 : level {
             case ...3: logger.error("\(text)", metadata: ["client": "\(name)"])
             case 4: logger.warning("\(text)", metadata: ["client": "\(name)"])
             case 5, 6: logger.info("\(text)", metadata: ["client": "\(name)"])

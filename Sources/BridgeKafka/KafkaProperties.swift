@@ -85,5 +85,6 @@ enum KafkaProperties {
         "session.timeout.ms", "heartbeat.interval.ms", "auto.commit.interval.ms", "queued.min.messages",
         "queued.max.messages.kbytes", "fetch.max.bytes", "fetch.wait.max.ms", "max.poll.interval.ms",
         "enable.partition.eof", "isolation.level", "fetch.min.bytes", "max.partition.fetch.bytes",
+        "auto.offset.reset", "group.instance.id", "check.crcs", "fetch.error.backoff.ms",
     ]
 }
