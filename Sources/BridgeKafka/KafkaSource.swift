@@ -315,15 +315,17 @@ public final class KafkaSource: DeliverySource, Sendable {
             guard rd_kafka_get_watermark_offsets(rk, partition.topic, partition.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR,
                 high >= 0
             else { continue }
+            // The next offset to commit; before the first ack, the consumer's position (a
+            // local lookup: the poll thread never waits on a broker for the lag).
             var next = partition.acked
             if next == nil, let list = rd_kafka_topic_partition_list_new(1) {
                 rd_kafka_topic_partition_list_add(list, partition.topic, partition.partition)
-                if rd_kafka_committed(rk, list, 1000) == RD_KAFKA_RESP_ERR_NO_ERROR, list.pointee.elems[0].offset >= 0 {
+                if rd_kafka_position(rk, list) == RD_KAFKA_RESP_ERR_NO_ERROR, list.pointee.elems[0].offset >= 0 {
                     next = list.pointee.elems[0].offset
                 }
                 rd_kafka_topic_partition_list_destroy(list)
             }
-            connectionState.lag(high - (next ?? low), topic: partition.topic, partition: partition.partition)
+            connectionState.lag(high - (next ?? max(low, 0)), topic: partition.topic, partition: partition.partition)
         }
     }
 
