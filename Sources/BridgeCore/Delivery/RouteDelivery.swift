@@ -14,6 +14,13 @@ public final class RouteDelivery: Sendable {
         var spare: [DeliveryActions] = []
         var drainWaiters: [CheckedContinuation<Void, Never>] = []
         var drained = false
+        /// Calls for the source (acks, rejects, pause, resume, partition releases) in the
+        /// order the core made them. Events run on many threads and leave the lock in any
+        /// order; the source must still see two acks in the order the core released them.
+        /// One thread at a time delivers from here (`sourceDelivering`), outside the lock.
+        var sourceCalls = DeliveryActions()
+        var sourceCallsSpare = DeliveryActions()
+        var sourceDelivering = false
     }
 
     public let policy: DeliveryPolicy
@@ -63,11 +70,14 @@ public final class RouteDelivery: Sendable {
     public func receive(_ envelope: Envelope, partition: Int = 0, token: SourceToken) -> ReceiveResult {
         let now = clock.now()
         var actions = DeliveryActions()
+        var deliverSource = false
         let result = state.withLockedValue { state in
             actions = state.spare.popLast() ?? []
-            return state.machine.receive(envelope, partition: partition, token: token, now: now, into: &actions)
+            let result = state.machine.receive(envelope, partition: partition, token: token, now: now, into: &actions)
+            deliverSource = Self.queueSourceCalls(&actions, in: &state)
+            return result
         }
-        run(&actions)
+        run(&actions, deliverSource: deliverSource)
         return result
     }
 
@@ -75,32 +85,39 @@ public final class RouteDelivery: Sendable {
     public func confirmed(_ tag: DeliveryTag) {
         let now = clock.now()
         var actions = DeliveryActions()
+        var deliverSource = false
         state.withLockedValue { state in
             actions = state.spare.popLast() ?? []
             state.machine.confirmed(tag, now: now, into: &actions)
+            deliverSource = Self.queueSourceCalls(&actions, in: &state)
         }
-        run(&actions)
+        run(&actions, deliverSource: deliverSource)
     }
 
     /// A sink reports that the publish of `tag` failed.
     public func failed(_ tag: DeliveryTag, _ failure: PublishFailure) {
         let now = clock.now()
         var actions = DeliveryActions()
+        var deliverSource = false
         state.withLockedValue { state in
             actions = state.spare.popLast() ?? []
             state.machine.failed(tag, failure, now: now, into: &actions)
+            deliverSource = Self.queueSourceCalls(&actions, in: &state)
         }
-        run(&actions)
+        run(&actions, deliverSource: deliverSource)
     }
 
     /// A partition was assigned; returns its generation.
     public func assign(partition: Int) -> UInt32 {
         let now = clock.now()
         var actions = DeliveryActions()
+        var deliverSource = false
         let generation = state.withLockedValue { state in
-            state.machine.assign(partition: partition, now: now, into: &actions)
+            let generation = state.machine.assign(partition: partition, now: now, into: &actions)
+            deliverSource = Self.queueSourceCalls(&actions, in: &state)
+            return generation
         }
-        run(&actions)
+        run(&actions, deliverSource: deliverSource)
         return generation
     }
 
@@ -148,14 +165,73 @@ public final class RouteDelivery: Sendable {
     private func event(_ body: (inout DeliveryStateMachine, NIODeadline, inout DeliveryActions) -> Void) {
         let now = clock.now()
         var actions = DeliveryActions()
+        var deliverSource = false
         state.withLockedValue { state in
             actions = state.spare.popLast() ?? []
             body(&state.machine, now, &actions)
+            deliverSource = Self.queueSourceCalls(&actions, in: &state)
         }
-        run(&actions)
+        run(&actions, deliverSource: deliverSource)
     }
 
-    private func run(_ actions: inout DeliveryActions) {
+    /// Moves the source calls of `actions` to the ordered queue (under the lock). Returns
+    /// true when this thread is to deliver the queue: nobody else is delivering.
+    private static func queueSourceCalls(_ actions: inout DeliveryActions, in state: inout State) -> Bool {
+        var other = state.spare.popLast() ?? []
+        while let action = actions.popFirst() {
+            switch action {
+            case .acknowledge, .reject, .pause, .resume, .partitionReleased:
+                state.sourceCalls.append(action)
+            case .publish, .scheduleRetry, .drained:
+                other.append(action)
+            }
+        }
+        state.spare.append(actions)
+        actions = other
+        guard !state.sourceCalls.isEmpty, !state.sourceDelivering else { return false }
+        state.sourceDelivering = true
+        return true
+    }
+
+    /// Delivers the queued source calls in order until the queue is empty. A source call
+    /// that re-enters the core (a resumed source handing in messages) only queues more.
+    private func deliverSourceCalls() {
+        while true {
+            var batch = state.withLockedValue { state -> DeliveryActions in
+                if state.sourceCalls.isEmpty {
+                    state.sourceDelivering = false
+                    return []
+                }
+                let batch = state.sourceCalls
+                state.sourceCalls = state.sourceCallsSpare
+                state.sourceCallsSpare = []
+                return batch
+            }
+            if batch.isEmpty { return }
+            while let call = batch.popFirst() {
+                switch call {
+                case .acknowledge(let token, let partition, let generation):
+                    source.acknowledge(token, partition: partition, generation: generation)
+                case .reject(let token, let partition, let generation):
+                    source.reject(token, partition: partition, generation: generation)
+                case .pause:
+                    source.pause()
+                case .resume:
+                    source.resume()
+                case .partitionReleased(let partition, let generation):
+                    source.partitionReleased(partition, generation: generation)
+                case .publish, .scheduleRetry, .drained:
+                    break
+                }
+            }
+            state.withLockedValue { state in
+                if state.sourceCallsSpare.isEmpty { state.sourceCallsSpare = batch }
+            }
+        }
+    }
+
+    private func run(_ actions: inout DeliveryActions, deliverSource: Bool) {
+        if deliverSource { deliverSourceCalls() }
         var drained = false
         while let action = actions.popFirst() {
             switch action {

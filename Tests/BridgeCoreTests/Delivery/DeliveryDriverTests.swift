@@ -1,3 +1,5 @@
+import Dispatch
+import Synchronization
 import BridgeCore
 import CoreMetrics
 import NIOCore
@@ -134,5 +136,35 @@ struct DeliveryDriverTests {
         #expect(acked == (1...total).map { SourceToken($0) })
         let s = route.stats
         #expect(s.received == total && s.acked == total && s.inFlight == 0 && s.ackedConfirmed == total)
+    }
+
+    /// Events leave the core's lock in any order; the source must still see acks in the order
+    /// the core released them. A source whose acknowledge takes a while (as a real one that
+    /// writes to a socket does) widens the window in which a later ack could overtake.
+    @Test("5.2 acks reach the source in release order when confirms race on many threads")
+    func acksInOrderAcrossThreads() throws {
+        final class SlowSource: DeliverySource, @unchecked Sendable {
+            let acked = Mutex<[SourceToken]>([])
+            func acknowledge(_ token: SourceToken, partition: Int, generation: UInt32) {
+                if token % 3 == 0 { for _ in 0..<200 { _ = acked.withLock { $0.count } } }
+                acked.withLock { $0.append(token) }
+            }
+            func pause() {}
+            func resume() {}
+        }
+        let source = SlowSource()
+        let sink = MemorySink()
+        let clock = ManualDeliveryClock()
+        let policy = try DeliveryPolicy(route: "r", sourceProtocol: .mqtt, destinations: [.named("a")], maxInFlight: 256)
+        let route = RouteDelivery(policy: policy, source: source, sinks: [sink], clock: clock, metricsFactory: NOOPMetricsHandler.instance)
+        var token: SourceToken = 0
+        for _ in 0..<40 {
+            while route.receive(makeEnvelope(receivedAt: clock.now()), token: token + 1) == .accepted { token += 1 }
+            let requests = sink.take()
+            DispatchQueue.concurrentPerform(iterations: requests.count) { i in route.confirmed(requests[i].tag) }
+        }
+        let acked = source.acked.withLock { $0 }
+        #expect(acked.count == Int(token))
+        #expect(acked == (1...token).map { $0 }, "acks out of order")
     }
 }
