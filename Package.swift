@@ -157,10 +157,20 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "BridgeTLS",
+            dependencies: [
+                "BridgeCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "BridgeAMQP",
             dependencies: [
                 "AMQPProtocol",
                 "BridgeCore",
+                "BridgeTLS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -176,6 +186,7 @@ let package = Package(
             dependencies: [
                 "MQTTProtocol",
                 "BridgeCore",
+                "BridgeTLS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

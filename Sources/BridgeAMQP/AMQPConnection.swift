@@ -1,5 +1,6 @@
 import AMQPProtocol
 import BridgeCore
+import BridgeTLS
 import Logging
 import NIOCore
 import NIOPosix
@@ -81,7 +82,7 @@ final class AMQPConnection: @unchecked Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if url.tls {
-                        try channel.pipeline.syncOperations.addHandler(try AMQPConnection.tlsHandler(tls, host: url.host))
+                        try channel.pipeline.syncOperations.addHandler(try TLSSettings.clientHandler(tls, host: url.host))
                     }
                     try channel.pipeline.syncOperations.addHandlers([
                         ByteToMessageHandler(FrameDecoder(maxFrameSize: request.frameMax)),

@@ -1,4 +1,5 @@
 import BridgeCore
+import BridgeTLS
 import Logging
 import MQTTProtocol
 import NIOCore
@@ -137,7 +138,7 @@ final class MQTTClientConnection: @unchecked Sendable {
                 do {
                     let handler = MQTTChannelHandler(connection: self)
                     if useTLS {
-                        try channel.pipeline.syncOperations.addHandler(try MQTTClientConnection.tlsHandler(tls, host: url.host))
+                        try channel.pipeline.syncOperations.addHandler(try TLSSettings.clientHandler(tls, host: url.host))
                     }
                     try channel.pipeline.syncOperations.addHandlers([
                         ByteToMessageHandler(MQTTPacketDecoder(version: version)),

@@ -2,13 +2,17 @@ import BridgeCore
 import NIOCore
 import NIOSSL
 
-extension MQTTClientConnection {
-    /// The TLS handler for an `mqtts://` connection: the CA, the client certificate and key,
-    /// verification and the server name from `tls:`. SNI carries the server name unless it is
-    /// an IP address (TLS forbids that).
+extension TLSSettings {
+    /// The TLS handler for an `mqtts://` or `amqps://` connection: the CA, the client
+    /// certificate and key, verification and the server name from `tls:`. SNI carries the
+    /// server name unless it is an IP address (TLS forbids that); the certificate is checked
+    /// against it either way.
     ///
+    /// - Parameters:
+    ///   - settings: the connection's `tls:` (nil: system trust roots, verification on).
+    ///   - host: the host of the URL being connected to, the server name by default.
     /// - Throws: NIOSSL errors for unreadable files.
-    static func tlsHandler(_ settings: TLSSettings?, host: String) throws -> NIOSSLClientHandler {
+    public static func clientHandler(_ settings: TLSSettings?, host: String) throws -> NIOSSLClientHandler {
         var configuration = TLSConfiguration.makeClientConfiguration()
         if let caFile = settings?.caFile { configuration.trustRoots = .file(caFile) }
         if let certFile = settings?.certFile {
