@@ -56,10 +56,16 @@ public final class KafkaSink: DeliverySink, Sendable {
         }
         if envelope.expiresAt != nil { dropped.record("expiry", why: "Kafka records carry no expiry") }
 
-        let size = envelope.payload.readableBytes + (key?.count ?? 0) + OutgoingHeaders.byteCount(headers)
-        if let tooLarge = MessageSize.check(
-            size: size, routeLimit: maxMessageSize, destinationLimit: (producer.messageMaxBytes, "message.max.bytes")
-        ) {
+        // The route's max_message_size applies to the message as received (payload and key);
+        // librdkafka's message.max.bytes to the whole record, headers included. A dead letter
+        // is held to the broker's limit only: a message that was too large for the route must
+        // still be able to reach its dead letter.
+        let messageSize = envelope.payload.readableBytes + (key?.count ?? 0)
+        let recordSize = messageSize + OutgoingHeaders.byteCount(headers)
+        let routeCheck = request.deadLetter == nil ? MessageSize.check(size: messageSize, routeLimit: maxMessageSize) : nil
+        if let tooLarge = routeCheck
+            ?? MessageSize.check(size: recordSize, routeLimit: .max, destinationLimit: (producer.messageMaxBytes, "message.max.bytes"))
+        {
             route.failed(request.tag, tooLarge)
             return
         }

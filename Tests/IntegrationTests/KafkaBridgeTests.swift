@@ -195,6 +195,58 @@ struct KafkaBridgeTests {
         #expect(bridge.logText.contains("\"abandoned\":\"20\""), "the 20 unacked are abandoned for redelivery")
     }
 
+    @Test func permanentFailuresGoToTheDeadLetterWithTheBridgeHeaders() throws {
+        let cluster = try KafkaMockCluster(topics: ["src": 1, "kb.out": 1, "kb.dead": 1], brokers: 1)
+        let routes = """
+              - name: dl
+                from: { connection: k, topic: src, start: earliest }
+                to: { connection: k, topic: "{header.dest}", allow: ["kb.*"] }
+                max_message_size: 100
+                on_error:
+                  retry: { attempts: 3, backoff: 100ms, max_backoff: 1s }
+                  dead_letter: { connection: k, topic: kb.dead }
+            """
+        // 0: fine; 1: outside allow (not_allowed); 2: over max_message_size (too_large); 3: no dest (template).
+        let records = [
+            OutgoingRecord(partition: 0, key: "a", value: "s0", headers: [("seq", "0"), ("dest", "kb.out")]),
+            OutgoingRecord(partition: 0, key: "b", value: "s1", headers: [("seq", "1"), ("dest", "other.out")]),
+            OutgoingRecord(partition: 0, key: "c", value: String(repeating: "x", count: 200), headers: [("seq", "2"), ("dest", "kb.out")]),
+            OutgoingRecord(partition: 0, key: "d", value: "s3", headers: [("seq", "3")]),
+        ]
+        try KafkaTestClient.produce(records, to: "src", bootstrap: cluster.bootstrap)
+        let bridge = try BridgeProcess(name: "dl", yaml: yaml(cluster, group: "dl", routes: routes), directory: directory)
+        let dead = try KafkaTestClient.consume("kb.dead", partitions: 1, bootstrap: cluster.bootstrap, timeout: 30) { $0.count >= 3 }
+        let out = try KafkaTestClient.consume("kb.out", partitions: 1, bootstrap: cluster.bootstrap, timeout: 5) { $0.count >= 1 }
+        #expect(out.map(\.text) == ["s0"], "log:\n\(bridge.logTail)")
+        #expect(dead.count == 3, "log:\n\(bridge.logTail)")
+        let errors = dead.map { $0.header("bridge-error") ?? "" }
+        print("dead letters: \(dead.count); bridge-error: \(errors)")
+        #expect(errors.count == 3 && errors[0].hasPrefix("not_allowed:") && errors[1].hasPrefix("too_large:") && errors[2].hasPrefix("template:"))
+        for (index, record) in dead.enumerated() {
+            let offset = index + 1
+            #expect(record.header("bridge-route") == "dl")
+            #expect(record.header("bridge-source") == "kafka://k/src#0:\(offset)")
+            #expect(record.header("bridge-destination") == "k/{header.dest}")
+            #expect(record.header("bridge-attempts") == "1", "permanent failures skip retries")
+            #expect(record.header("bridge-id") == "kafka:k:src:0:\(offset)")
+            #expect(record.header("seq") == "\(offset)")
+            #expect(record.key.map { String(decoding: $0, as: UTF8.self) } == ["b", "c", "d"][index])
+        }
+        var committed: [Int64] = []
+        BridgeProcess.wait(10) {
+            committed = (try? KafkaTestClient.committed(group: "dl", topic: "src", partitions: 1, bootstrap: cluster.bootstrap)) ?? []
+            return committed == [4]
+        }
+        #expect(committed == [4], "dead-lettered messages are acked")
+        let metrics = bridge.metrics()
+        #expect(metrics["bridge_messages_dead_lettered_total{route=\"dl\",reason=\"too_large\"}"] == 1)
+        #expect(metrics["bridge_messages_dead_lettered_total{route=\"dl\",reason=\"not_allowed\"}"] == 1)
+        #expect(metrics["bridge_messages_dead_lettered_total{route=\"dl\",reason=\"template\"}"] == 1)
+        let counts = RouteCounts(metrics, route: "dl")
+        #expect(counts.received == 4 && counts.acked == 4 && counts.balanced, "\(counts)")
+        #expect(bridge.terminate() == 0)
+    }
+
     @Test func sigkillMidStreamThenRestartLosesNothing() throws {
         let cluster = try KafkaMockCluster(topics: ["src": 3, "dst": 3])
         let config = yaml(cluster, group: "crash", maxInFlight: 100, routes: Self.forward)
