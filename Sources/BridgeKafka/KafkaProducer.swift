@@ -213,11 +213,13 @@ public final class KafkaProducer: Sendable {
 
     // MARK: The poll thread
 
-    private func pollLoop(_ client: KafkaClient) {
+    private func pollLoop(_ first: KafkaClient) {
+        var client = first
         if client.reachable(timeoutMilliseconds: 5000) { connectionState.up(self) }
         var lastCheck = NIODeadline.now()
         while running.withLockedValue({ $0 }) {
             rd_kafka_poll(client.pointer, 50)
+            if fatal.withLockedValue({ $0 }) { client = replace(client) }
             if downSince.withLockedValue({ $0 }) != nil, NIODeadline.now() - lastCheck > .seconds(1) {
                 lastCheck = .now()
                 if client.reachable(timeoutMilliseconds: 500) {
@@ -236,6 +238,40 @@ public final class KafkaProducer: Sendable {
     }
 
     private let downSince = NIOLockedValueBox<NIODeadline?>(nil)
+    /// Set when librdkafka raised a fatal error (the idempotent producer can no longer
+    /// guarantee order or exactly one write): the poll thread replaces the producer.
+    private let fatal = NIOLockedValueBox(false)
+
+    /// Makes a new producer after a fatal error; the old one's messages fail as
+    /// `connection_lost` (purged), so the core publishes them again through the new one.
+    private func replace(_ old: KafkaClient) -> KafkaClient {
+        let opaque = Unmanaged.passUnretained(self).toOpaque()
+        let new: KafkaClient
+        do {
+            new = try KafkaClient.make(.producer, properties: properties, opaque: opaque) { conf in
+                rd_kafka_conf_set_dr_msg_cb(conf) { _, message, opaque in
+                    guard let opaque, let message else { return }
+                    Unmanaged<KafkaProducer>.fromOpaque(opaque).takeUnretainedValue().deliveryReport(message)
+                }
+                rd_kafka_conf_set_error_cb(conf) { _, err, reason, opaque in
+                    guard let opaque else { return }
+                    Unmanaged<KafkaProducer>.fromOpaque(opaque).takeUnretainedValue()
+                        .clientError(rd_kafka_resp_err_t(err), reason.map { String(cString: $0) } ?? "")
+                }
+            }
+        } catch {
+            logger.error("kafka producer: cannot replace the failed producer: \(error)")
+            return old
+        }
+        client.withLockedValue { $0 = new }
+        fatal.withLockedValue { $0 = false }
+        _ = rd_kafka_purge(old.pointer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT)
+        // Serve the purged messages' reports before the old handle goes (up to 5 s).
+        let deadline = NIODeadline.now() + .seconds(5)
+        while rd_kafka_outq_len(old.pointer) > 0 && NIODeadline.now() < deadline { rd_kafka_poll(old.pointer, 100) }
+        logger.warning("kafka producer replaced after a fatal error; its unconfirmed messages are published again")
+        return new
+    }
 
     fileprivate func deliveryReport(_ message: UnsafePointer<rd_kafka_message_t>) {
         let slot = Int(bitPattern: message.pointee._private) - 1
@@ -265,7 +301,8 @@ public final class KafkaProducer: Sendable {
             if let client = client.withLockedValue({ $0 }) {
                 _ = rd_kafka_fatal_error(client.pointer, &errstr, errstr.count)
             }
-            logger.error("kafka producer: fatal error: \(String(errorBuffer: errstr)); messages fail until the bridge restarts")
+            logger.error("kafka producer: fatal error: \(String(errorBuffer: errstr)); replacing the producer")
+            fatal.withLockedValue { $0 = true }
         default:
             logger.warning("kafka producer: \(reason)")
         }

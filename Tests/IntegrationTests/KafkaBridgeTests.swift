@@ -349,6 +349,23 @@ struct KafkaBridgeTests {
         #expect(bridge.terminate() == 0)
     }
 
+    @Test func fatalProducerErrorReplacesTheProducerAndLosesNothing() throws {
+        let cluster = try KafkaMockCluster(topics: ["src": 1, "dst": 1], brokers: 1)
+        try KafkaTestClient.produce(Self.records(50, partitions: 1), to: "src", bootstrap: cluster.bootstrap)
+        // An out-of-order sequence is fatal for librdkafka's idempotent producer.
+        try cluster.control("errors produce 3 OUT_OF_ORDER_SEQUENCE_NUMBER")
+        let bridge = try BridgeProcess(name: "fatal", yaml: yaml(cluster, group: "fatal", routes: Self.forward), directory: directory)
+        let (records, missing, duplicates) = try readAll(cluster, count: 50, partitions: 1, timeout: 30)
+        let replaced = bridge.logText.components(separatedBy: "kafka producer replaced").count - 1
+        print("fatal producer errors: producer replaced \(replaced) times; \(records.count) records read for 50 sent, \(missing.count) missing, \(duplicates) duplicates")
+        #expect(missing.isEmpty, "missing \(missing); log:\n\(bridge.logTail)")
+        #expect(replaced >= 1)
+        BridgeProcess.wait(10) { RouteCounts(bridge.metrics(), route: "fwd").acked == 50 }
+        let counts = RouteCounts(bridge.metrics(), route: "fwd")
+        #expect(counts.acked == 50 && counts.balanced, "\(counts)")
+        #expect(bridge.terminate() == 0)
+    }
+
     @Test func stalledDestinationPausesTheSourceAtTheWindow() throws {
         let cluster = try KafkaMockCluster(topics: ["src": 2], brokers: 1)
         let routes = """
