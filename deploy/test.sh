@@ -29,5 +29,9 @@ scratch=()
 if [ -n "${BRIDGE_SCRATCH_PATH:-}" ]; then scratch=(--scratch-path "$BRIDGE_SCRATCH_PATH"); fi
 
 status=0
-swift test "${scratch[@]}" "$@" || status=$?
+# --no-parallel: the integration suites share one mosquitto, RabbitMQ and Kafka mock (one of
+# them restarts RabbitMQ, another fills its memory alarm), and a 2-core machine starved by
+# parallel suites misses the timing of keepalive and rebalance tests. Serial is slower, and
+# the only honest way for them to share brokers.
+swift test --no-parallel "${scratch[@]}" "$@" || status=$?
 exit "$status"
