@@ -284,6 +284,17 @@ public final class KafkaSource: DeliverySource, Sendable {
         logger.debug(paused ? "partitions paused: window full" : "partitions resumed", metadata: ["partitions": "\(partitions.count)"])
     }
 
+    /// Pauses or resumes `partitions` without changing the route's applied state.
+    private func setPausedOnly(_ rk: OpaquePointer, _ paused: Bool, _ partitions: [(String, Int32)]) {
+        guard !partitions.isEmpty, let list = rd_kafka_topic_partition_list_new(Int32(partitions.count)) else { return }
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for (topic, partition) in partitions { rd_kafka_topic_partition_list_add(list, topic, partition) }
+        let err = paused ? rd_kafka_pause_partitions(rk, list) : rd_kafka_resume_partitions(rk, list)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            logger.warning("\(paused ? "pause" : "resume") of assigned partitions failed: \(String(cString: rd_kafka_err2str(err)))")
+        }
+    }
+
     /// Hands the acked offsets to librdkafka (auto-commit commits them).
     ///
     /// - Parameter only: Limit to these partition ids.
@@ -387,8 +398,10 @@ public final class KafkaSource: DeliverySource, Sendable {
                 logger.error("incremental_assign: \(String(cString: rd_kafka_error_string(error)))")
                 rd_kafka_error_destroy(error)
             }
-            // New partitions start paused when the window is full.
-            if state.withLockedValue({ $0.appliedPaused }) { setPaused(rk, true, list) }
+            // New partitions start paused when the window is full, and resumed otherwise:
+            // librdkafka keeps a partition's pause flag across an unassign and a new assign
+            // (a partition lost while paused would otherwise come back paused for good).
+            setPausedOnly(rk, state.withLockedValue { $0.appliedPaused }, list)
             connectionState.up(self)
             logger.info("partitions assigned", metadata: ["partitions": "\(list.map { "\($0.0)[\($0.1)]" }.joined(separator: ","))"])
         case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:

@@ -331,8 +331,11 @@ struct KafkaBridgeTests {
         try cluster.control("errors fetch 10 NOT_LEADER_FOR_PARTITION")
         try cluster.control("errors offsetcommit 5 REQUEST_TIMED_OUT")
         Thread.sleep(forTimeInterval: 1)
+        // All down for longer than session.timeout.ms (6 s): the window fills with publishes
+        // that cannot be confirmed, the source pauses, and the group session times out, so
+        // the partitions are lost while paused and must come back unpaused.
         try cluster.control("broker down all")
-        Thread.sleep(forTimeInterval: 3)
+        Thread.sleep(forTimeInterval: 8)
         let down = bridge.metrics()["bridge_connection_up{connection=\"k\",protocol=\"kafka\"}"]
         try cluster.control("broker up all")
         #expect(producer.wait() == nil)
