@@ -231,7 +231,11 @@ final class MQTTClientConnection: @unchecked Sendable {
         isConnected = false
         if wasConnected {
             onUpChange?(false)
-            logger.warning("connection lost", metadata: ["error": "\(lastError ?? "closed")"])
+            if stopped {
+                logger.debug("disconnected")
+            } else {
+                logger.warning("connection lost", metadata: ["error": "\(lastError ?? "closed")"])
+            }
             delegate?.disconnected(reason: lastError ?? "connection closed")
             if !stopped { onReconnecting?() }
         }
