@@ -377,7 +377,13 @@ struct AMQPIntegrationTests {
         socat.standardOutput = FileHandle.nullDevice
         socat.standardError = FileHandle.nullDevice
         try socat.run()
-        defer { socat.terminate() }
+        // SIGKILL: a child of the test process inherits its blocked signals and ignores SIGTERM;
+        // and socat's forked children (one per connection) outlive the listener: kill them too.
+        defer {
+            kill(socat.processIdentifier, SIGKILL)
+            socat.waitUntilExit()
+            _ = try? ProcessRunner.run(["pkill", "-KILL", "-f", "openssl-listen:\(port),"])
+        }
         let tls = TLSSettings(caFile: "\(tlsDirectory)/ca.crt", certFile: nil, keyFile: nil, verify: true, serverName: nil)
         let url = "amqps://guest:guest@127.0.0.1:\(port)/%2f"
         let loop = group.next()

@@ -208,25 +208,32 @@ public final class RouteDelivery: Sendable {
                 return batch
             }
             if batch.isEmpty { return }
-            while let call = batch.popFirst() {
-                switch call {
-                case .acknowledge(let token, let partition, let generation):
-                    source.acknowledge(token, partition: partition, generation: generation)
-                case .reject(let token, let partition, let generation):
-                    source.reject(token, partition: partition, generation: generation)
-                case .pause:
-                    source.pause()
-                case .resume:
-                    source.resume()
-                case .partitionReleased(let partition, let generation):
-                    source.partitionReleased(partition, generation: generation)
-                case .publish, .scheduleRetry, .drained:
-                    break
-                }
-            }
+            while let call = batch.popFirst() { perform(call) }
             state.withLockedValue { state in
                 if state.sourceCallsSpare.isEmpty { state.sourceCallsSpare = batch }
             }
+        }
+    }
+
+    /// Runs one action (`.drained` is handled by ``run(_:deliverSource:)``).
+    private func perform(_ action: DeliveryAction) {
+        switch action {
+        case .publish(let request):
+            sinks[request.tag.isDeadLetter ? sinks.count - 1 : request.tag.destination].publish(request, for: self)
+        case .acknowledge(let token, let partition, let generation):
+            source.acknowledge(token, partition: partition, generation: generation)
+        case .reject(let token, let partition, let generation):
+            source.reject(token, partition: partition, generation: generation)
+        case .pause:
+            source.pause()
+        case .resume:
+            source.resume()
+        case .scheduleRetry(let tag, let delay):
+            clock.schedule(after: delay) { [self] in self.retryDue(tag) }
+        case .partitionReleased(let partition, let generation):
+            source.partitionReleased(partition, generation: generation)
+        case .drained:
+            break
         }
     }
 
@@ -234,24 +241,7 @@ public final class RouteDelivery: Sendable {
         if deliverSource { deliverSourceCalls() }
         var drained = false
         while let action = actions.popFirst() {
-            switch action {
-            case .publish(let request):
-                sinks[request.tag.isDeadLetter ? sinks.count - 1 : request.tag.destination].publish(request, for: self)
-            case .acknowledge(let token, let partition, let generation):
-                source.acknowledge(token, partition: partition, generation: generation)
-            case .reject(let token, let partition, let generation):
-                source.reject(token, partition: partition, generation: generation)
-            case .pause:
-                source.pause()
-            case .resume:
-                source.resume()
-            case .scheduleRetry(let tag, let delay):
-                clock.schedule(after: delay) { [self] in self.retryDue(tag) }
-            case .partitionReleased(let partition, let generation):
-                source.partitionReleased(partition, generation: generation)
-            case .drained:
-                drained = true
-            }
+            if case .drained = action { drained = true } else { perform(action) }
         }
         let waiters = state.withLockedValue { state in
             state.spare.append(actions)
