@@ -30,15 +30,14 @@ public struct BridgeApp: Sendable {
         metrics.bootstrapMetricsSystem()
         let readiness = ReadinessRegistry(connections: config.connections.map(\.name), routes: config.routes.map(\.name))
 
-        // Every series with a route, connection or destination label exists from the start.
+        // Every series with a connection label exists from the start; the route and
+        // destination series are registered by each route's core, built as `run` starts.
         var connectionMetrics: [String: ConnectionMetrics] = [:]
         for connection in config.connections {
             connectionMetrics[connection.name] = ConnectionMetrics(
                 connection: connection.name, protocolName: connection.protocol.rawValue, readiness: readiness
             )
         }
-        let policies = try config.deliveryPolicies()
-        let routeMetrics = policies.map { RouteMetrics(policy: $0, factory: MetricsSystem.factory) }
 
         var services: [any Service] = []
         if let http = config.bridge.http {
@@ -52,7 +51,7 @@ public struct BridgeApp: Sendable {
             services.append(server)
         }
         let routes = RouteSupervisor(
-            config: config, readiness: readiness, routeMetrics: routeMetrics, connectionMetrics: connectionMetrics, logger: logger
+            config: config, readiness: readiness, connectionMetrics: connectionMetrics, logger: logger
         )
         services.append(routes)
 
@@ -82,17 +81,15 @@ public struct BridgeApp: Sendable {
 final class RouteSupervisor: Service, Sendable {
     let config: BridgeConfig
     let readiness: ReadinessRegistry
-    let routeMetrics: [RouteMetrics]
     let connectionMetrics: [String: ConnectionMetrics]
     let logger: Logger
 
     init(
-        config: BridgeConfig, readiness: ReadinessRegistry, routeMetrics: [RouteMetrics],
+        config: BridgeConfig, readiness: ReadinessRegistry,
         connectionMetrics: [String: ConnectionMetrics], logger: Logger
     ) {
         self.config = config
         self.readiness = readiness
-        self.routeMetrics = routeMetrics
         self.connectionMetrics = connectionMetrics
         self.logger = logger
     }

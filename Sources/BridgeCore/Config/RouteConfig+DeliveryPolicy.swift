@@ -24,15 +24,3 @@ extension RouteConfig {
         )
     }
 }
-
-extension BridgeConfig {
-    /// The delivery policy of every route, in file order.
-    public func deliveryPolicies() throws(DeliveryPolicyError) -> [DeliveryPolicy] {
-        var out: [DeliveryPolicy] = []
-        for route in routes {
-            let proto = connection(route.source.connection)?.protocol ?? .mqtt
-            out.append(try route.deliveryPolicy(bridge: bridge, sourceProtocol: proto))
-        }
-        return out
-    }
-}
