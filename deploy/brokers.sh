@@ -27,7 +27,7 @@ case "$SCRATCH" in /*) ;; *) SCRATCH=$PWD/$SCRATCH ;; esac
 KAFKA_TOPICS=${BRIDGE_KAFKA_TOPICS:-bridge.smoke:3,bridge.in:3,bridge.out:3,bridge.dead:1,erp.orders:3,plant.batch:3,quality.results:3,erp.releases:3,erp.shipments:3,archive.erp.shipments:3,plant.batch.quarantined:3,quality.inspections:3,quality.alerts:3}
 EPMD_PORT=${BRIDGE_EPMD_PORT:-4371}
 PACKAGES=(librdkafka-dev libmosquitto-dev mosquitto mosquitto-clients rabbitmq-server amqp-specs
-    kcat amqp-tools libssl-dev pkg-config openssl socat procps iproute2)
+    kcat amqp-tools libssl-dev pkg-config openssl socat procps iproute2 python3-qpid-proton)
 
 log() { printf 'brokers: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
