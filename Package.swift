@@ -58,6 +58,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "AMQP10Protocol",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "BridgeKafka",
             dependencies: [
                 "CRdKafka",
@@ -137,6 +142,16 @@ let package = Package(
                 "AMQPProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AMQP10ProtocolTests",
+            dependencies: [
+                "AMQP10Protocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: swiftSettings
         ),
