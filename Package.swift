@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .executable(name: "message-bridge", targets: ["message-bridge"]),
         .executable(name: "kafka-mock-broker", targets: ["kafka-mock-broker"]),
+        .executable(name: "bridge-bench", targets: ["bridge-bench"]),
         // For Benchmarks/, a separate package that depends on this one by path.
         .library(name: "BridgeCore", targets: ["BridgeCore"]),
     ],
@@ -27,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         .systemLibrary(
@@ -105,6 +107,19 @@ let package = Package(
         .executableTarget(
             name: "kafka-mock-broker",
             dependencies: ["CRdKafka"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "bridge-bench",
+            dependencies: [
+                "CRdKafka",
+                "MQTTProtocol",
+                "AMQPProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

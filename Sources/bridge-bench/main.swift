@@ -1,0 +1,2 @@
+// bridge-bench: see BenchCommand.swift.
+print("bridge-bench")
