@@ -183,7 +183,14 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             // CRdKafka: the Kafka tests produce, consume and read committed offsets in-process.
-            dependencies: ["CRdKafka"],
+            // BridgeAMQP: the AMQP tests read headers and properties (amqp-tools print bodies only).
+            dependencies: [
+                "CRdKafka", "BridgeAMQP", "AMQPProtocol", "BridgeCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
