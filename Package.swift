@@ -185,7 +185,7 @@ let package = Package(
             // CRdKafka: the Kafka tests produce, consume and read committed offsets in-process.
             // BridgeAMQP: the AMQP tests read headers and properties (amqp-tools print bodies only).
             dependencies: [
-                "CRdKafka", "BridgeAMQP", "AMQPProtocol", "BridgeCore",
+                "CRdKafka", "BridgeAMQP", "AMQPProtocol", "BridgeCore", "MQTTProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
