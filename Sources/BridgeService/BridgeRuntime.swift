@@ -87,8 +87,10 @@ final class BridgeRuntime: Sendable {
                         )
                     )
                 )
-            case .amqp10:
-                throw BridgeRuntimeError("connection \(connection.name): AMQP 1.0 is not implemented in this build")
+            case .amqp10(let settings):
+                handles[connection.name] = Self.amqp10Handle(
+                    name: connection.name, settings: settings, config: config, eventLoopGroup: eventLoopGroup, logger: logger
+                )
             }
         }
         let clock = EventLoopDeliveryClock(eventLoop: eventLoopGroup.next())

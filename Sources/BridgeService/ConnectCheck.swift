@@ -63,9 +63,10 @@ public enum ConnectCheck {
                     ok = false
                     for problem in problems { lines.append("\(label): FAILED: \(problem)") }
                 }
-            case .amqp10:
-                ok = false
-                lines.append("\(label): FAILED: AMQP 1.0 is not implemented in this build")
+            case .amqp10(let settings):
+                let result = await amqp10(connection, settings: settings, config: config, eventLoop: eventLoop, timeout: timeout)
+                ok = ok && result.ok
+                lines += result.lines
             }
         }
         return Report(ok: ok, report: lines)

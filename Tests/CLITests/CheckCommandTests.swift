@@ -139,7 +139,7 @@ struct CheckCommandTests {
                 on_error:
                   exhausted: reject
             """, path: "routes[0].on_error.exhausted", line: 17),
-        Broken(name: "protocol not built yet", yaml: """
+        Broken(name: "AMQP 1.0 source without an address", yaml: """
             version: 1
             connections:
               partner:
@@ -147,9 +147,9 @@ struct CheckCommandTests {
                 url: amqp://127.0.0.1:5672
             routes:
               - name: a
-                from: { connection: partner, address: q }
+                from: { connection: partner, queue: q }
                 to: { connection: partner, address: r }
-            """, path: "connections.partner.protocol", line: 4),
+            """, path: "routes[0].from.queue", line: 8),
         Broken(name: "unset environment variable", yaml: """
             version: 1
             connections:

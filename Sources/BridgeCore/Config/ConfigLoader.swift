@@ -28,7 +28,7 @@ public struct ConfigLoader: Sendable {
     public init(
         environment: [String: String],
         hostname: String,
-        implementedProtocols: Set<BridgeProtocol> = [.mqtt, .kafka, .amqp],
+        implementedProtocols: Set<BridgeProtocol> = [.mqtt, .kafka, .amqp, .amqp10],
         readFile: @escaping @Sendable (String) throws -> String = ConfigLoader.readTextFile
     ) {
         self.environment = environment

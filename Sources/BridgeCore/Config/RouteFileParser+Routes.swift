@@ -46,7 +46,8 @@ extension RouteFileParser {
             switch route.source {
             case .kafka(let k): sources = k.topics.map { "kafka \(k.connection) topic '\($0)'" }
             case .amqp(let a): sources = ["amqp \(a.connection) queue '\(a.queue)'"]
-            case .mqtt, .amqp10: break
+            case .amqp10(let a): sources = ["amqp10 \(a.connection) address '\(a.address)'"]
+            case .mqtt: break
             }
             for source in sources {
                 if let other = readers[source] {
@@ -210,7 +211,12 @@ extension RouteFileParser {
             let declare = parseDeclare(reader.optional(f, "declare"), f.path("declare"))
             return .amqp(.init(connection: conn.name, queue: queue, declare: declare))
         case .amqp10:
-            guard let address = reader.string(f, "address", required: true) else { return nil }
+            guard let address = reader.string(f, "address", required: true, hint: "the node to receive from, e.g. /queue/orders (RabbitMQ) or orders") else {
+                return nil
+            }
+            if address.isEmpty {
+                reader.fail(f.entries["address"], f.path("address"), "the address is empty", hint: "name the node to receive from, e.g. /queue/orders")
+            }
             return .amqp10(.init(connection: conn.name, address: address))
         }
     }
@@ -323,6 +329,9 @@ extension RouteFileParser {
             target = .mqtt(topic: topic, qos: qos, retain: retain, requireSubscribers: require)
         case .amqp10:
             guard let address = template(f, "address", required: true) else { return nil }
+            if let literal = address.literalValue, literal.isEmpty {
+                reader.fail(f.entries["address"], f.path("address"), "the address is empty", hint: "name the node to send to, e.g. /exchange/events/{topic} (RabbitMQ) or orders")
+            }
             usesMessageData = address.usesMessageData
             target = .amqp10(address: address)
         }

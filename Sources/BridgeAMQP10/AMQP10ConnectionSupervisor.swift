@@ -1,0 +1,153 @@
+import BridgeCore
+import CoreMetrics
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// What uses a supervised connection: told on the loop when it is up and when it is gone,
+/// so it can attach its links again (and fail what was in flight).
+protocol AMQP10ConnectionUser: AnyObject, Sendable {
+    /// The connection is open (again). Called on its event loop.
+    func connected(_ connection: AMQP10Connection)
+    /// The connection ended. Called on its event loop.
+    func disconnected(_ reason: AMQP10ConnectionError)
+}
+
+/// Keeps one AMQP 1.0 connection up (CONTRACT 5.8): connects, and after every loss reconnects
+/// with exponential backoff and jitter, trying `urls` in turn. Users get ``AMQP10ConnectionUser/connected(_:)``
+/// after each (re)connect and re-declare what they need.
+///
+/// `@unchecked Sendable`: mutable state only on `eventLoop`.
+final class AMQP10ConnectionSupervisor: @unchecked Sendable {
+    let name: String
+    /// "consume" or "publish": the two connections of one configured connection.
+    let role: String
+    let settings: AMQP10ConnectionSettings
+    let eventLoop: any EventLoop
+    private let logger: Logger
+    private let connectionName: String
+    private let onUpChange: @Sendable () -> Void
+    private let reconnects: Counter
+
+    private var users: [any AMQP10ConnectionUser] = []
+    private var connection: AMQP10Connection?
+    private var started = false
+    private var stopped = false
+    private var urlIndex = 0
+    private var failures = 0
+    private var everConnected = false
+
+    init(
+        name: String,
+        role: String,
+        settings: AMQP10ConnectionSettings,
+        connectionName: String,
+        eventLoop: any EventLoop,
+        logger: Logger,
+        metricsFactory: any MetricsFactory,
+        onUpChange: @escaping @Sendable () -> Void
+    ) {
+        self.name = name
+        self.role = role
+        self.settings = settings
+        self.connectionName = connectionName
+        self.eventLoop = eventLoop
+        var logger = logger
+        logger[metadataKey: "connection"] = "\(name)"
+        logger[metadataKey: "role"] = "\(role)"
+        self.logger = logger
+        self.onUpChange = onUpChange
+        self.reconnects = Counter(label: MetricNames.connectionReconnects, dimensions: [(MetricNames.connection, name)], factory: metricsFactory)
+    }
+
+    private let up = NIOLockedValueBox(false)
+
+    /// True once a user asked for the connection.
+    var isStarted: Bool { startedBox.withLockedValue { $0 } }
+    private let startedBox = NIOLockedValueBox(false)
+
+    /// True while the connection is open (readable from any thread).
+    var isConnected: Bool { up.withLockedValue { $0 } }
+
+    /// Adds a user; it is told at once when the connection is already open. Starts the
+    /// connection on first use.
+    func add(_ user: any AMQP10ConnectionUser) {
+        eventLoop.execute { [self] in
+            users.append(user)
+            if let connection, connection.isOpen { user.connected(connection) }
+            if !started {
+                started = true
+                startedBox.withLockedValue { $0 = true }
+                connect()
+            }
+        }
+    }
+
+    /// Closes the connection and stops reconnecting.
+    func shutdown() -> EventLoopFuture<Void> {
+        eventLoop.flatSubmit { [self] in
+            stopped = true
+            guard let connection else { return eventLoop.makeSucceededVoidFuture() }
+            return connection.close()
+        }
+    }
+
+    private func connect() {
+        guard !stopped, !settings.urls.isEmpty else { return }
+        let url = settings.urls[urlIndex % settings.urls.count]
+        AMQP10Connection.connect(to: url, idleTimeout: settings.idleTimeout, tls: settings.tls, containerID: connectionName, on: eventLoop, logger: logger)
+            .whenComplete { [self] result in
+                switch result {
+                case .success(let connection):
+                    if stopped {
+                        _ = connection.close()
+                        return
+                    }
+                    if everConnected { reconnects.increment() }
+                    everConnected = true
+                    failures = 0
+                    logger.info(
+                        "AMQP 1.0 connected",
+                        metadata: [
+                            "url": "\(url)", "max_frame_size": "\(connection.remoteMaxFrameSize)",
+                            "peer_container": "\(connection.remoteOpen?.containerID ?? "")",
+                        ]
+                    )
+                    self.connection = connection
+                    up.withLockedValue { $0 = true }
+                    onUpChange()
+                    connection.closeFuture.whenSuccess { [self] reason in
+                        self.connection = nil
+                        up.withLockedValue { $0 = false }
+                        onUpChange()
+                        if !stopped { logger.warning("AMQP 1.0 connection lost: \(reason)", metadata: ["url": "\(url)"]) }
+                        for user in users { user.disconnected(reason) }
+                        scheduleReconnect()
+                    }
+                    for user in users { user.connected(connection) }
+                case .failure(let error):
+                    logger.warning("AMQP 1.0 connect failed: \(error)", metadata: ["url": "\(url)"])
+                    urlIndex += 1
+                    scheduleReconnect()
+                }
+            }
+    }
+
+    private func scheduleReconnect() {
+        guard !stopped else { return }
+        let delay = Self.backoff(failures: failures, settings: settings.reconnect, random: Double.random(in: 0.5...1.0))
+        failures += 1
+        eventLoop.scheduleTask(in: delay) { [self] in connect() }
+    }
+
+    /// `initial × 2^failures`, at most `max`, times a jitter factor in 0.5...1.
+    static func backoff(failures: Int, settings: ReconnectSettings, random: Double) -> TimeAmount {
+        let base = Double(settings.initial.nanoseconds) * pow2(min(failures, 30))
+        let capped = min(base, Double(settings.max.nanoseconds))
+        return .nanoseconds(Int64(capped * random))
+    }
+
+    private static func pow2(_ n: Int) -> Double {
+        Double(1 << n)
+    }
+}
