@@ -105,8 +105,12 @@ public final class MQTTAdapter: Sendable {
     /// The source of a route whose `from:` is an MQTT topic filter on this connection.
     /// Call ``MQTTSource/start(_:)`` with the route's ``RouteDelivery``.
     ///
-    /// - Parameter route: The route; its `from:` must be MQTT.
-    public func makeSource(route: RouteConfig) throws -> MQTTSource {
+    /// - Parameters:
+    ///   - route: The route; its `from:` must be MQTT.
+    ///   - previousSubscription: On a reload that changed the route, the filter its session
+    ///     subscribed so far: the new source subscribes the new filter in the kept session and
+    ///     unsubscribes the old one only when the new one does not cover it.
+    public func makeSource(route: RouteConfig, previousSubscription: String? = nil) throws -> MQTTSource {
         guard case .mqtt(let source) = route.source else {
             throw MQTTAdapterError("route \(route.name) does not subscribe to an MQTT topic")
         }
@@ -118,7 +122,7 @@ public final class MQTTAdapter: Sendable {
         observe(connection)
         return MQTTSource(
             route: route.name, connectionName: name, source: source, connection: connection, logger: logger,
-            onSessionLost: hooks.sessionLost
+            previousSubscription: previousSubscription, onSessionLost: hooks.sessionLost
         )
     }
 
@@ -134,6 +138,17 @@ public final class MQTTAdapter: Sendable {
         state.withLockedValue { $0.publisherStarted = true }
         publisher.connection.start()
         return sink
+    }
+
+    /// Forgets a stopped source (a reload removed or replaced its route), so that
+    /// ``isConnected`` no longer waits for its client.
+    public func forget(_ source: MQTTSource) {
+        let id = ObjectIdentifier(source.connection)
+        state.withLockedValue { state in
+            state.clients.removeAll { ObjectIdentifier($0) == id }
+            state.up.remove(id)
+        }
+        hooks.connectionChanged()
     }
 
     /// Closes the publishing client (sources are stopped with ``MQTTSource/stop()``).

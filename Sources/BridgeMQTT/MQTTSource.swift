@@ -27,8 +27,13 @@ public final class MQTTSource: DeliverySource, MQTTClientConnectionDelegate, @un
     public let clientID: String
     private let connectionName: String
     private let source: SourceConfig.MQTTSource
-    private let connection: MQTTClientConnection
+    let connection: MQTTClientConnection
     private let logger: Logger
+    /// The filter this client's session subscribed before a reload changed the route
+    /// (`$share/…` included); nil on a fresh start.
+    private let previousSubscription: String?
+    /// After a reload's SUBACK: the old filter to UNSUBSCRIBE (the new one does not cover it).
+    private var pendingUnsubscribe: String?
     private let onSessionLost: @Sendable () -> Void
     private var eventLoop: any EventLoop { connection.eventLoop }
 
@@ -58,8 +63,10 @@ public final class MQTTSource: DeliverySource, MQTTClientConnectionDelegate, @un
         source: SourceConfig.MQTTSource,
         connection: MQTTClientConnection,
         logger: Logger,
+        previousSubscription: String? = nil,
         onSessionLost: @escaping @Sendable () -> Void
     ) {
+        self.previousSubscription = previousSubscription
         self.route = route
         self.connectionName = connectionName
         self.source = source
@@ -150,8 +157,40 @@ public final class MQTTSource: DeliverySource, MQTTClientConnectionDelegate, @un
                 onSessionLost()
             }
             subscribe()
+        } else if !hadSession, let previous = previousSubscription, previous != source.subscription {
+            // A reload changed the filter and the broker kept the session: subscribe the new
+            // filter first, then unsubscribe the old one only when the new one does not cover
+            // it, so nothing queued for the session is discarded and nothing published in
+            // between is missed.
+            subscribed = false
+            pendingUnsubscribe = Self.subscription(source.subscription, covers: previous) ? nil : previous
+            logger.info("filter changed on reload: subscribing the new one in the kept session", metadata: ["filter": "\(source.subscription)", "previous": "\(previous)"])
+            subscribe()
         }
         hadSession = true
+    }
+
+    /// Whether every message that `old` would deliver, `new` delivers too: the same share
+    /// group (or none) and a filter that matches every topic the old one matches.
+    static func subscription(_ new: String, covers old: String) -> Bool {
+        func split(_ s: String) -> (group: String?, levels: [Substring]) {
+            let levels = s.split(separator: "/", omittingEmptySubsequences: false)
+            if levels.count >= 3, levels[0] == "$share" { return (String(levels[1]), Array(levels.dropFirst(2))) }
+            return (nil, levels)
+        }
+        let (newGroup, newLevels) = split(new)
+        let (oldGroup, oldLevels) = split(old)
+        guard newGroup == oldGroup else { return false }
+        var i = 0
+        while i < newLevels.count {
+            if newLevels[i] == "#" { return true }
+            guard i < oldLevels.count else { return false }
+            if oldLevels[i] == "#" { return false }
+            if newLevels[i] != "+" && newLevels[i] != oldLevels[i] { return false }
+            if newLevels[i] == "+" && oldLevels[i].hasPrefix("$") && i == 0 { return false }
+            i += 1
+        }
+        return oldLevels.count == newLevels.count
     }
 
     func disconnected(reason: String) {
@@ -176,6 +215,12 @@ public final class MQTTSource: DeliverySource, MQTTClientConnectionDelegate, @un
             } else {
                 subscribed = true
                 logger.info("subscribed", metadata: ["filter": "\(source.subscription)"])
+                if let old = pendingUnsubscribe {
+                    pendingUnsubscribe = nil
+                    subscribePacketID = subscribePacketID == UInt16.max ? 1 : subscribePacketID + 1
+                    connection.write(.unsubscribe(.init(packetID: subscribePacketID, topicFilters: [old])))
+                    logger.info("unsubscribed the filter the reload replaced", metadata: ["filter": "\(old)"])
+                }
             }
         default:
             break

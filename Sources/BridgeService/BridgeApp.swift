@@ -1,4 +1,5 @@
 import BridgeCore
+import Dispatch
 import Logging
 import Metrics
 import NIOCore
@@ -51,7 +52,8 @@ public struct BridgeApp: Sendable {
             services.append(server)
         }
         let routes = RouteSupervisor(
-            config: config, readiness: readiness, connectionMetrics: connectionMetrics, logger: logger
+            config: config, configPath: configPath, loader: loader, readiness: readiness,
+            connectionMetrics: connectionMetrics, logger: logger
         )
         services.append(routes)
 
@@ -70,38 +72,90 @@ public struct BridgeApp: Sendable {
                 "http": "\(config.bridge.http?.description ?? "off")", "version": "\(BridgeVersion.current)",
             ]
         )
+        // SIGHUP reloads the route file (RouteSupervisor); never the default (terminate).
+        signal(SIGHUP, SIG_IGN)
         try await group.run()
         logger.info("stopped")
     }
 }
 
-/// Owns the routes: starts each with its adapters (``BridgeRuntime``) and drains them on
-/// shutdown. Listed after the HTTP server, so it stops first and the endpoint keeps
-/// reporting while the routes drain.
+/// Owns the routes: starts each with its adapters (``BridgeRuntime``), applies the route
+/// file again on SIGHUP, and drains them on shutdown. Listed after the HTTP server, so it
+/// stops first and the endpoint keeps reporting while the routes drain.
 final class RouteSupervisor: Service, Sendable {
     let config: BridgeConfig
+    let configPath: String
+    let loader: ConfigLoader
     let readiness: ReadinessRegistry
     let connectionMetrics: [String: ConnectionMetrics]
     let logger: Logger
 
     init(
-        config: BridgeConfig, readiness: ReadinessRegistry,
+        config: BridgeConfig, configPath: String, loader: ConfigLoader, readiness: ReadinessRegistry,
         connectionMetrics: [String: ConnectionMetrics], logger: Logger
     ) {
         self.config = config
+        self.configPath = configPath
+        self.loader = loader
         self.readiness = readiness
         self.connectionMetrics = connectionMetrics
         self.logger = logger
     }
 
     func run() async throws {
-        let runtime = try BridgeRuntime(config: config, readiness: readiness, connectionMetrics: connectionMetrics, logger: logger)
+        let readiness = readiness
+        let runtime = try BridgeRuntime(
+            config: config, readiness: readiness, connectionMetrics: connectionMetrics,
+            makeMetrics: { connection in
+                ConnectionMetrics(connection: connection.name, protocolName: connection.protocol.rawValue, readiness: readiness)
+            },
+            logger: logger
+        )
         try runtime.start()
         let pump = Task { await runtime.reportReadiness() }
-        // Wait for SIGTERM/SIGINT; then the routes drain, commit, and the connections flush.
-        try? await gracefulShutdown()
+        // SIGHUP until SIGTERM/SIGINT; one reload at a time, a signal during a reload runs
+        // one more after it.
+        let (hangups, hangup) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        signal(SIGHUP, SIG_IGN)
+        let signalSource = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        signalSource.setEventHandler { hangup.yield() }
+        signalSource.resume()
+        await withGracefulShutdownHandler {
+            for await _ in hangups {
+                await reload(runtime)
+            }
+        } onGracefulShutdown: {
+            hangup.finish()
+        }
+        signalSource.cancel()
+        // The routes drain, commit, and the connections flush.
         logger.info("draining", metadata: ["timeout": "\(Units.format(config.bridge.shutdownTimeout))"])
         await runtime.shutdown(timeout: config.bridge.shutdownTimeout)
         pump.cancel()
+    }
+
+    /// Reads the route file again and applies it; an invalid file changes nothing.
+    func reload(_ runtime: BridgeRuntime) async {
+        logger.info("reload: reading the route file (SIGHUP)", metadata: ["file": "\(configPath)"])
+        switch loader.load(path: configPath) {
+        case .failure(let errors):
+            for error in errors.errors {
+                logger.error("reload: \(error.description)")
+            }
+            logger.error(
+                "reload rejected: \(configPath): \(errors.errors.count) error\(errors.errors.count == 1 ? "" : "s"); the running routes are kept"
+            )
+        case .success(let loaded):
+            for warning in loaded.warnings { logger.warning("\(warning.description)") }
+            let summary = await runtime.reload(to: loaded.config)
+            logger.info(
+                "reloaded",
+                metadata: [
+                    "added": "\(summary.added.count)", "changed": "\(summary.replaced.count)", "removed": "\(summary.removed.count)",
+                    "unchanged": "\(summary.unchanged.count)", "connections_changed": "\(summary.connectionsChanged.count)",
+                    "failed": "\(summary.failed.count)",
+                ]
+            )
+        }
     }
 }
