@@ -1,9 +1,9 @@
 import Foundation
 import Testing
 
-/// MQTT routes through real `message-bridge run` processes: the PUBACK held across a
-/// SIGKILL (the persistent session redelivers what was not acked), and two replicas on one
-/// shared subscription splitting the load, one of them killed mid-stream.
+/// MQTT routes through real `message-bridge run` processes: two replicas on one shared
+/// subscription splitting the load, one of them killed mid-stream. (One bridge killed
+/// mid-stream and restarted on its persistent session: EndToEnd/FaultBridgeRestartTests.swift.)
 @Suite(
     .serialized, .timeLimit(.minutes(3)),
     .enabled(if: BrokerEnvironment.isConfigured, BrokerEnvironment.disabledReason)
@@ -17,32 +17,6 @@ struct MQTTBridgeProcessTests {
         brokers = try BrokerEnvironment.load()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("mqtt-process-\(tag)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    /// A mosquitto_sub that writes every payload it gets, one per line, to a file, until killed.
-    final class Collector {
-        let process = Process()
-        let file: URL
-
-        init(url: String, file: URL) throws {
-            self.file = file
-            FileManager.default.createFile(atPath: file.path, contents: nil)
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["stdbuf", "-oL", "mosquitto_sub", "-L", url, "-q", "1"]
-            process.standardOutput = try FileHandle(forWritingTo: file)
-            process.standardError = FileHandle.nullDevice
-            process.standardInput = FileHandle.nullDevice
-            try process.run()
-        }
-
-        var lines: [Substring] {
-            ((try? String(contentsOf: file, encoding: .utf8)) ?? "").split(separator: "\n")
-        }
-
-        func stop() {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
     }
 
     func config(instance: String, shareGroup: String? = nil) throws -> String {
@@ -73,39 +47,11 @@ struct MQTTBridgeProcessTests {
         #expect(out.succeeded, "\(out)")
     }
 
-    @Test("SIGKILL mid-stream, restart with the same session: every message arrives")
-    func sigkillAndRestart() throws {
-        let total = 20_000
-        let collector = try Collector(url: "\(try brokers["MQTT2_URL"])/out-\(tag)/#", file: directory.appendingPathComponent("out.txt"))
-        defer { collector.stop() }
-        let first = try BridgeProcess(name: "first", yaml: try config(instance: "k1"), directory: directory)
-        #expect(waitConsuming(first), "never consuming: \(first.logTail)")
-        Thread.sleep(forTimeInterval: 0.5)  // the collector's subscription is in place
-        try publish(count: total)
-        // Kill it while messages are moving: some forwarded, the rest held or queued.
-        let moving = BridgeProcess.wait(30) { collector.lines.count >= 500 }
-        #expect(moving, "nothing arrived before the kill: \(first.logTail)")
-        first.sigkill()
-        let atKill = collector.lines.count
-        #expect(atKill < total, "everything had arrived before the kill (\(atKill)); the test proves nothing")
-
-        let second = try BridgeProcess(name: "second", yaml: try config(instance: "k1"), directory: directory)
-        defer { _ = second.terminate() }
-        let all = BridgeProcess.wait(90) { Set(collector.lines).count >= total }
-        let received = collector.lines
-        let unique = Set(received)
-        let lost = (1...total).filter { !unique.contains(Substring(String($0))) }.count
-        print("MQTT SIGKILL restart: \(total) sent, \(atKill) arrived before the kill, \(unique.count) distinct arrived, lost \(lost), duplicates \(received.count - unique.count)")
-        #expect(all && lost == 0, "lost \(lost) of \(total); log: \(second.logTail)")
-        let exit = second.terminate()
-        #expect(exit == 0, "SIGTERM exit status \(String(describing: exit))")
-    }
-
     @Test("two replicas on one share_group split the load; killing one loses nothing")
     func sharedSubscriptionReplicas() throws {
         let total = 10_000
         let group = "g\(tag)"
-        let collector = try Collector(url: "\(try brokers["MQTT2_URL"])/out-\(tag)/#", file: directory.appendingPathComponent("shared.txt"))
+        let collector = try MQTTCollector(url: "\(try brokers["MQTT2_URL"])/out-\(tag)/#", file: directory.appendingPathComponent("shared.txt"))
         defer { collector.stop() }
         let one = try BridgeProcess(name: "one", yaml: try config(instance: "s1", shareGroup: group), directory: directory)
         defer { if one.isRunning { _ = one.terminate() } }
