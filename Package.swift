@@ -173,7 +173,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CLITests",
-            dependencies: [],
+            dependencies: [.product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
