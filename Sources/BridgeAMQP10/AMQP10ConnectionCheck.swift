@@ -99,7 +99,11 @@ public enum AMQP10ConnectionCheck {
                 return problem
             }
         }
-        return (try? await result.get()) ?? "connection lost"
+        do {
+            return try await result.get()
+        } catch {
+            return "\(error)"
+        }
     }
 
     /// Waits for the peer's attach (or its detach). On the connection's loop.

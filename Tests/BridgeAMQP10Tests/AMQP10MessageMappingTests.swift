@@ -67,7 +67,7 @@ struct AMQP10MessageMappingTests {
             source: SourceRef(protocol: .kafka, connection: "erp", topic: "t", partition: 1, offset: 9),
             bridgeID: "kafka:erp:t:1:9",
             key: ByteBuffer(string: "key-1"),
-            headers: ["site": .string("a"), "n": .int(-3), "bridge-id": .string("forged"), "ts": .timestamp(1_700_000_000)],
+            headers: [("site", .string("a")), ("n", .int(-3)), ("bridge-id", .string("forged")), ("ts", .timestamp(1_700_000_000))],
             contentType: "text/plain",
             correlationID: Array("c-1".utf8),
             messageID: "m-1",
