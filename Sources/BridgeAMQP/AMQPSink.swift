@@ -109,8 +109,10 @@ public final class AMQPSink: DeliverySink, AMQPConnectionUser, @unchecked Sendab
             route.failed(request.tag, failure)
             return
         }
+        // A dead letter is not held to the route's max_message_size: a message too large for
+        // the route must still reach its dead letter (the frame budget below still applies).
         let size = AMQPMessageMapping.size(body: envelope.payload, properties: properties)
-        if let tooLarge = MessageSize.check(size: size, routeLimit: maxMessageSize) {
+        if request.deadLetter == nil, let tooLarge = MessageSize.check(size: size, routeLimit: maxMessageSize) {
             route.failed(request.tag, tooLarge)
             return
         }

@@ -56,7 +56,11 @@ public final class MQTTSink: DeliverySink, Sendable {
         for property in properties {
             if case .userProperty(let name, let value) = property { headerBytes += name.utf8.count + value.utf8.count }
         }
-        if let tooLarge = MessageSize.check(size: envelope.payload.readableBytes + headerBytes, routeLimit: maxMessageSize) {
+        // A dead letter is not held to the route's max_message_size: a message too large for
+        // the route must still reach its dead letter (the broker's maximum packet size still applies).
+        if request.deadLetter == nil,
+            let tooLarge = MessageSize.check(size: envelope.payload.readableBytes + headerBytes, routeLimit: maxMessageSize)
+        {
             route.failed(request.tag, tooLarge)
             return
         }
