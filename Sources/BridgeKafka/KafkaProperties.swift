@@ -22,13 +22,18 @@ enum KafkaProperties {
         // The pre-fetch queue holds about one window of small messages: 1 KiB per slot,
         // between 1 MiB and 64 MiB, and at least one window's worth of messages.
         let queuedKiB = min(max(window, 1024), 65536)
+        // One fetch must hold the largest record the route takes (max_message_size plus
+        // headers) and the connection's message.max.bytes: librdkafka refuses a consumer
+        // whose fetch.max.bytes is below message.max.bytes.
+        let messageMaxBytes = settings.properties.last { $0.key == "message.max.bytes" }.flatMap { Int($0.value) } ?? 1_000_000
+        let fetchMaxBytes = max(queuedKiB * 1024, 1_048_576, messageMaxBytes, maxMessageSize + 65536)
         var properties: [(key: String, value: String)] = [
             ("client.id", clientID),
             ("session.timeout.ms", "6000"),
             ("heartbeat.interval.ms", "1000"),
             ("queued.min.messages", String(max(window, 1))),
             ("queued.max.messages.kbytes", String(queuedKiB)),
-            ("fetch.max.bytes", String(max(queuedKiB * 1024, 1_048_576))),
+            ("fetch.max.bytes", String(fetchMaxBytes)),
             ("auto.commit.interval.ms", "1000"),
             ("enable.partition.eof", "false"),
             ("statistics.interval.ms", "0"),

@@ -30,6 +30,19 @@ import Testing
         #expect(value("queued.max.messages.kbytes", in: p) == "1024")
     }
 
+    @Test func fetchHoldsTheLargestMessage() throws {
+        // A connection that raises message.max.bytes (to carry messages over 1 MB) and a
+        // route with max_message_size 2 MiB: the consumer's fetch.max.bytes holds both, and
+        // librdkafka accepts the consumer (it refuses fetch.max.bytes < message.max.bytes).
+        var large = settings
+        large.properties.append((key: "message.max.bytes", value: "4000000"))
+        let p = KafkaProperties.consumer(large, clientID: "c", start: .earliest, window: 100, maxMessageSize: 2_097_152)
+        #expect(Int(value("fetch.max.bytes", in: p) ?? "") ?? 0 >= 4_000_000)
+        _ = try KafkaClient.make(.consumer, properties: p, opaque: nil) { _ in }
+        let small = KafkaProperties.consumer(settings, clientID: "c", start: .earliest, window: 100, maxMessageSize: 8_000_000)
+        #expect(Int(value("fetch.max.bytes", in: small) ?? "") ?? 0 >= 8_000_000)
+    }
+
     @Test func producerProperties() {
         let p = KafkaProperties.producer(settings, clientID: "p", messageTimeoutMilliseconds: 20_000, queueMessages: 2024, queueKiB: 16384)
         #expect(value("acks", in: p) == "all")

@@ -35,7 +35,7 @@ extension BridgeProcess {
     /// Waits until `/readyz` answers `"status":"ready"`; records an issue (with the log) when not.
     @discardableResult
     func waitUntilReady(timeout: TimeInterval = 30, sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
-        let ready = Self.wait(timeout) { get("/readyz")?.contains("\"status\":\"ready\"") == true }
+        let ready = Self.wait(timeout) { !isRunning || get("/readyz")?.contains("\"status\":\"ready\"") == true } && isRunning
         if !ready {
             Issue.record("the bridge is not ready after \(timeout) s: \(get("/readyz") ?? "no answer")\n\(logTail)", sourceLocation: sourceLocation)
         }
