@@ -1,0 +1,115 @@
+import Foundation
+import Testing
+
+/// Scale-out through the brokers' own mechanisms (CONTRACT section 8), with two
+/// `message-bridge run` processes on one route: the load splits, and nothing is lost when one
+/// of them is killed with SIGKILL mid-stream.
+///
+/// - Kafka consumer group: `KafkaBridgeTests.twoInstancesSplitAndSIGKILLMovesPartitions` (and
+///   the SIGTERM variant).
+/// - MQTT shared subscription (`share_group`, mosquitto):
+///   `MQTTBridgeProcessTests.sharedSubscriptionReplicas`.
+/// - Competing AMQP consumers on one queue: here.
+@Suite(
+    .serialized, .timeLimit(.minutes(2)),
+    .enabled(if: BrokerEnvironment.isConfigured, BrokerEnvironment.disabledReason)
+)
+struct ScaleOutTests {
+    let brokers: BrokerEnvironment
+    let tag = "so" + UUID().uuidString.prefix(6).lowercased()
+    let directory: URL
+
+    init() throws {
+        brokers = try BrokerEnvironment.load()
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("scale-out-\(tag)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    /// One replica: the queue bound to amq.topic (RabbitMQ's MQTT plugin publishes there) to mosquitto.
+    func config(instance: String) throws -> String {
+        """
+        version: 1
+        bridge: { name: \(tag), instance: \(instance), http: "127.0.0.1:{{PORT}}", shutdown_timeout: 5s }
+        connections:
+          mes: { protocol: amqp, url: "\(try brokers["AMQP_URL"])" }
+          out: { protocol: mqtt, url: "\(try brokers["MQTT2_URL"])", mqtt_version: 5 }
+        routes:
+          - name: work
+            from:
+              connection: mes
+              queue: \(tag).work
+              declare: { durable: true, bindings: [ { exchange: amq.topic, routing_key: "\(tag).in.#" } ] }
+            to: { connection: out, topic: "out-\(tag)/work", qos: 1 }
+            max_in_flight: 50
+        """
+    }
+
+    @Test("competing AMQP consumers: two replicas on one queue split the load; SIGKILL of one loses nothing")
+    func competingAMQPConsumers() throws {
+        let total = 6000
+        let collector = try MQTTCollector(
+            url: "\(try brokers["MQTT2_URL"])/out-\(tag)/work", file: directory.appendingPathComponent("out.txt")
+        )
+        defer { collector.stop() }
+        let one = try BridgeProcess(name: "one", yaml: try config(instance: "a1"), directory: directory)
+        defer { if one.isRunning { _ = one.terminate() } }
+        let two = try BridgeProcess(name: "two", yaml: try config(instance: "a2"), directory: directory)
+        defer {
+            if two.isRunning { two.sigkill() }
+            _ = try? ProcessRunner.run(["amqp-delete-queue", "-u", (try? brokers["AMQP_URL"]) ?? "", "-q", "\(tag).work"])
+        }
+        let consuming = BridgeProcess.wait(30) {
+            one.get("/readyz")?.contains(#""status":"ready""#) == true && two.get("/readyz")?.contains(#""status":"ready""#) == true
+        }
+        try #require(consuming, "replicas not ready: \(one.logTail)\n\(two.logTail)")
+        Thread.sleep(forTimeInterval: 0.5)
+
+        // Into the queue through RabbitMQ's MQTT plugin (QoS 1: confirmed by RabbitMQ): topic
+        // <tag>/in/x is routing key <tag>.in.x on amq.topic.
+        let lines = (1...total).map(String.init).joined(separator: "\n") + "\n"
+        let publisher = Task.detached { [brokers, tag] in
+            try ProcessRunner.run(
+                ["mosquitto_pub", "-L", "\(try brokers["RABBIT_MQTT_URL"])/\(tag)/in/x", "-q", "1", "-l"], input: lines, timeout: .seconds(60)
+            )
+        }
+        let moving = BridgeProcess.wait(30) { RouteCounts(two.metrics(), route: "work").acked >= 300 }
+        #expect(moving, "replica two moved nothing: \(two.logTail)")
+        let twoBefore = RouteCounts(two.metrics(), route: "work")
+        two.sigkill()
+        let atKill = Set(collector.lines).count
+        let all = BridgeProcess.wait(60) { Set(collector.lines).count >= total }
+        let published = try awaitResult(publisher)
+        #expect(published.succeeded, "\(published)")
+        let oneCounts = RouteCounts(one.metrics(), route: "work")
+        let received = collector.lines
+        let unique = Set(received)
+        let lost = (1...total).filter { !unique.contains(Substring(String($0))) }.count
+        print(
+            "AMQP competing consumers: \(total) sent, replica one received \(oneCounts.received), replica two \(twoBefore.received) before its SIGKILL (\(atKill) had arrived), lost \(lost), duplicates \(received.count - unique.count)"
+        )
+        #expect(oneCounts.received > 0 && twoBefore.received > 0, "the load was not split: one \(oneCounts), two \(twoBefore)")
+        #expect(atKill < total, "everything had arrived before the kill; the test proves nothing")
+        #expect(all && lost == 0, "lost \(lost) of \(total): \(one.logTail)")
+        #expect(one.terminate() == 0)
+    }
+
+    /// Waits for a detached task from synchronous test code.
+    func awaitResult<T: Sendable>(_ task: Task<T, any Error>) throws -> T {
+        let box = ResultBox<T>()
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            box.set(await task.result)
+            done.signal()
+        }
+        done.wait()
+        return try box.get()
+    }
+}
+
+/// A result handed from a task to synchronous code.
+final class ResultBox<T: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var result: Result<T, any Error>?
+    func set(_ value: Result<T, any Error>) { lock.withLock { result = value } }
+    func get() throws -> T { try lock.withLock { result! }.get() }
+}
