@@ -18,7 +18,8 @@ final class BridgeProcess {
     }
 
     /// Writes `yaml` (with `{{PORT}}` replaced by a free HTTP port) and starts the bridge.
-    init(name: String, yaml: String, directory: URL) throws {
+    /// - Parameter arguments: More arguments for `run` (e.g. `--log-level trace`).
+    init(name: String, yaml: String, directory: URL, arguments: [String] = []) throws {
         port = Self.freePort()
         config = directory.appendingPathComponent("\(name).yaml")
         log = directory.appendingPathComponent("\(name)-\(UUID().uuidString.prefix(4)).log")
@@ -27,7 +28,7 @@ final class BridgeProcess {
         let handle = try FileHandle(forWritingTo: log)
         process = Process()
         process.executableURL = Self.executable
-        process.arguments = ["run", "--config", config.path, "--log-format", "json"]
+        process.arguments = ["run", "--config", config.path, "--log-format", "json"] + arguments
         process.standardOutput = handle
         process.standardError = handle
         process.standardInput = FileHandle.nullDevice
