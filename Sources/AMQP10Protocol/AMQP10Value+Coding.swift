@@ -49,6 +49,11 @@ extension AMQP10Value {
     /// by default. Performatives and messages need about 5.
     public static let defaultMaxDepth = 32
 
+    /// The most elements an array of a zero-width type (null, true, false, uint0, ulong0,
+    /// list0) may declare beyond its byte size: such elements cost no bytes on the wire,
+    /// so their count is bounded separately.
+    public static let maxZeroWidthArrayCount = 4096
+
     // MARK: Encoding
 
     /// Writes the value with its constructor, in the most compact form.
@@ -488,13 +493,20 @@ extension AMQP10Value {
             return .map(AMQP10Map(entries))
         case FormatCode.array8, FormatCode.array32:
             guard depth < maxDepth else { throw .nestingTooDeep(limit: maxDepth) }
-            var (body, count) = try buffer.readAMQP10Compound(wide: code == FormatCode.array32)
+            var (body, count) = try buffer.readAMQP10Compound(wide: code == FormatCode.array32, checkCount: false)
+            let size = UInt64(body.readableBytes + (code == FormatCode.array32 ? 4 : 1))
             var elementCode = try body.readAMQP10(UInt8.self)
             var descriptor: AMQP10Value?
             if elementCode == FormatCode.described {
                 descriptor = try Self.decode(from: &body, depth: depth + 1, maxDepth: maxDepth)
                 elementCode = try body.readAMQP10(UInt8.self)
                 guard elementCode != FormatCode.described else { throw .arrayNotHomogeneous }
+            }
+            // Elements of null, true, false, uint0, ulong0 and list0 take no bytes at all;
+            // the others at least one.
+            let zeroWidth = (FormatCode.null ... FormatCode.list0).contains(elementCode)
+            guard UInt64(count) <= (zeroWidth ? max(size, UInt64(Self.maxZeroWidthArrayCount)) : size) else {
+                throw .countExceedsSize(count: UInt64(count), size: size)
             }
             var elements: [AMQP10Value] = []
             elements.reserveCapacity(count)
@@ -529,13 +541,13 @@ extension ByteBuffer {
     }
 
     /// Reads a compound's size and count; returns the bytes after the count (a slice) and
-    /// the count. Every element takes at least one byte (the zero-width array elements
-    /// aside, which are bounded the same way), so a count above the size is refused.
-    mutating func readAMQP10Compound(wide: Bool) throws(AMQP10ProtocolError) -> (ByteBuffer, Int) {
+    /// the count. Every list or map element takes at least one byte, so a count above the
+    /// size is refused (arrays check after reading their element constructor).
+    mutating func readAMQP10Compound(wide: Bool, checkCount: Bool = true) throws(AMQP10ProtocolError) -> (ByteBuffer, Int) {
         var body = try self.readAMQP10Sized(wide: wide)
         let size = UInt64(body.readableBytes)
         let count = wide ? UInt64(try body.readAMQP10(UInt32.self)) : UInt64(try body.readAMQP10(UInt8.self))
-        guard count <= size else { throw .countExceedsSize(count: count, size: size) }
+        guard !checkCount || count <= size else { throw .countExceedsSize(count: count, size: size) }
         return (body, Int(count))
     }
 }
