@@ -170,7 +170,10 @@ struct MatrixTests {
             headers.append(("correlation-id", Self.correlation(.kafka, variant)))
             if let id = messageID(pair.route, variant) { headers.append(("message-id", Array(id.utf8))) }
             headers.append(("reply-to", Array(replyTo.utf8)))
-            if variant == .odd { headers.append(("bin", Self.notUTF8)) }
+            if variant == .odd {
+                headers.append(("bin", Self.notUTF8))
+                headers.append(("nul", Array("a\u{0}b".utf8)))  // UTF-8, but MQTT refuses U+0000
+            }
             return KafkaPeer.Record(key: Array(Self.key.utf8), value: Self.payload(variant), headers: headers, timestamp: Self.kafkaTimestamp)
         }
         try KafkaPeer.produce(records, to: Self.kafkaSourceTopic(pair.route), bootstrap: bootstrap)
@@ -183,8 +186,15 @@ struct MatrixTests {
             table.append(name: "count", value: .int32(42))
             table.append(name: "flag", value: .bool(true))
             table.append(name: "nested", value: .table(FieldTable([.init(name: "a", value: .int8(1)), .init(name: "b", value: .string("x"))])))
+            table.append(name: "when", value: .timestamp(Self.amqpTimestamp))
+            table.append(name: "list", value: .array([.string("a"), .int8(1), .bool(true)]))
+            table.append(name: "ratio", value: .double(2.5))
+            table.append(name: "price", value: .decimal(scale: 2, value: 1234))
             table.append(name: "bridge-key", value: .string(Self.key))
             table.append(name: "x-death", value: .string("set by a publisher, owned by the broker"))
+            // RabbitMQ routes a copy to each CC routing key (none is bound here) and keeps the
+            // header: forwarded, it would re-route the message at the next AMQP broker.
+            table.append(name: "CC", value: .array([.string("e2e.\(tag).nowhere")]))
             if variant == .odd { table.append(name: "bin", value: .bytes(ByteBuffer(bytes: Self.notUTF8))) }
             let properties = BasicProperties(
                 contentType: Self.contentType, headers: table, deliveryMode: 2,
@@ -202,14 +212,20 @@ struct MatrixTests {
     /// must show them, in order.
     static func expectedText(_ source: Proto, _ variant: Variant) -> [String] {
         var out = textHeaders.map { "\($0.0)=\($0.1)" }
-        if source == .amqp { out += ["count=42", "flag=true", "nested={\"a\":1,\"b\":\"x\"}"] }
-        return out  // "bin" (no UTF-8) is dropped; x-death never passes
+        if source == .amqp {
+            out += [
+                "count=42", "flag=true", "nested={\"a\":1,\"b\":\"x\"}", "when=2023-11-14T22:15:23Z", "list=[\"a\",1,true]",
+                "ratio=2.5", "price=12.34",
+            ]
+        }
+        return out  // "bin" (no UTF-8) and "nul" (U+0000) are dropped; x-death and CC never pass
     }
 
     /// As Kafka must show them: text as UTF-8, a binary header as its bytes.
     static func expectedKafka(_ source: Proto, _ variant: Variant) -> [String] {
         var out = expectedText(source, variant)
         if variant == .odd && source != .mqtt { out.append("bin=0x" + Peers.hex(notUTF8)) }
+        if variant == .odd && source == .kafka { out.append("nul=a\u{0}b") }
         return out
     }
 
@@ -220,8 +236,13 @@ struct MatrixTests {
             out.append(.init(name: "count", value: .int64(42)))
             out.append(.init(name: "flag", value: .bool(true)))
             out.append(.init(name: "nested", value: .table(FieldTable([.init(name: "a", value: .int64(1)), .init(name: "b", value: .string("x"))]))))
+            out.append(.init(name: "when", value: .timestamp(amqpTimestamp)))
+            out.append(.init(name: "list", value: .array([.string("a"), .int64(1), .bool(true)])))
+            out.append(.init(name: "ratio", value: .double(2.5)))
+            out.append(.init(name: "price", value: .decimal(scale: 2, value: 1234)))
         }
         if variant == .odd && source != .mqtt { out.append(.init(name: "bin", value: .bytes(ByteBuffer(bytes: notUTF8)))) }
+        if variant == .odd && source == .kafka { out.append(.init(name: "nul", value: .string("a\u{0}b"))) }
         return out
     }
 
@@ -360,10 +381,10 @@ struct MatrixTests {
             return out
         case "m2k": return ["expiry": n]
         case "m2a", "k2a": return ["correlation_id": 1]  // the odd one's binary correlation id
-        case "k2m": return ["timestamp": n, "header:bin": 1]
-        case "a2m": return ["timestamp": n, "header:x-death": n, "header:bin": 1]
-        case "a2k": return ["expiry": n, "header:x-death": n]
-        case "a2a": return ["header:x-death": n]
+        case "k2m": return ["timestamp": n, "header:bin": 1, "header:nul": 1]
+        case "a2m": return ["timestamp": n, "header:x-death": n, "header:CC": n, "header:bin": 1]
+        case "a2k": return ["expiry": n, "header:x-death": n, "header:CC": n]
+        case "a2a": return ["header:x-death": n, "header:CC": n]
         case "fan": return ["expiry": n]
         default: return [:]
         }
