@@ -96,6 +96,10 @@ struct MatrixTests {
 
     var replyTo: String { "reply/\(tag)" }
 
+    /// `bridge-hops` at the destination: one more than it arrived with (the odd message
+    /// arrives with 2, the others with none).
+    static func hopsAfter(_ variant: Variant) -> String { variant == .odd ? "3" : "1" }
+
     // MARK: - Addresses
 
     func mqttSourceTopic(_ route: String) -> String { "e2e/\(tag)/in/\(route)/line7" }
@@ -154,6 +158,7 @@ struct MatrixTests {
             for (name, value) in Self.textHeaders { properties.append(.userProperty(name: name, value: value)) }
             properties.append(.userProperty(name: "bridge-key", value: Self.key))
             if let id = messageID(pair.route, variant) { properties.append(.userProperty(name: "message-id", value: id)) }
+            if variant == .odd { properties.append(.userProperty(name: "bridge-hops", value: "2")) }
             properties.append(.contentType(Self.contentType))
             properties.append(.correlationData(ByteBuffer(bytes: Self.correlation(.mqtt, variant))))
             properties.append(.responseTopic(replyTo))
@@ -173,6 +178,7 @@ struct MatrixTests {
             if variant == .odd {
                 headers.append(("bin", Self.notUTF8))
                 headers.append(("nul", Array("a\u{0}b".utf8)))  // UTF-8, but MQTT refuses U+0000
+                headers.append(("bridge-hops", Array("2".utf8)))
             }
             return KafkaPeer.Record(key: Array(Self.key.utf8), value: Self.payload(variant), headers: headers, timestamp: Self.kafkaTimestamp)
         }
@@ -195,7 +201,10 @@ struct MatrixTests {
             // RabbitMQ routes a copy to each CC routing key (none is bound here) and keeps the
             // header: forwarded, it would re-route the message at the next AMQP broker.
             table.append(name: "CC", value: .array([.string("e2e.\(tag).nowhere")]))
-            if variant == .odd { table.append(name: "bin", value: .bytes(ByteBuffer(bytes: Self.notUTF8))) }
+            if variant == .odd {
+                table.append(name: "bin", value: .bytes(ByteBuffer(bytes: Self.notUTF8)))
+                table.append(name: "bridge-hops", value: .int32(2))  // typed: an integer, not text
+            }
             let properties = BasicProperties(
                 contentType: Self.contentType, headers: table, deliveryMode: 2,
                 correlationID: String(decoding: Self.correlation(.amqp, variant), as: UTF8.self), replyTo: replyTo,
@@ -293,7 +302,7 @@ struct MatrixTests {
         }
         #expect(message.user("bridge-key") == Self.key, "\(at): key")
         #expect(message.user("message-id") == messageID(pair.route, variant), "\(at): message-id")
-        #expect(message.user("bridge-hops") == "1", "\(at): bridge-hops")
+        #expect(message.user("bridge-hops") == Self.hopsAfter(variant), "\(at): bridge-hops \(message.user("bridge-hops") ?? "nil")")
         #expect(message.user("bridge-redelivered") == nil, "\(at): bridge-redelivered on a first delivery")
         try checkBridgeID(message.user("bridge-id"), pair, variant, "MQTT 5")
         #expect(message.contentType == Self.contentType, "\(at): content-type")
@@ -328,7 +337,7 @@ struct MatrixTests {
         #expect(record.headers.first { $0.name == "correlation-id" }?.value == Self.correlation(pair.source, variant), "\(at): correlation-id")
         #expect(record.header("message-id") == messageID(pair.route, variant), "\(at): message-id")
         #expect(record.header("reply-to") == replyTo, "\(at): reply-to")
-        #expect(record.header("bridge-hops") == "1", "\(at): bridge-hops")
+        #expect(record.header("bridge-hops") == Self.hopsAfter(variant), "\(at): bridge-hops \(record.header("bridge-hops") ?? "nil")")
         try checkBridgeID(record.header("bridge-id"), pair, variant, "Kafka")
         switch pair.source {
         case .kafka: #expect(record.timestamp == Self.kafkaTimestamp, "\(at): timestamp \(record.timestamp)")
@@ -348,7 +357,7 @@ struct MatrixTests {
         let own = (p.headers?.entries ?? []).filter { !bridgeOwned.contains($0.name) }
         #expect(own == Self.expectedAMQP(pair.source, variant), "\(at): headers \(own)")
         #expect(p.headers?["bridge-key"] == .string(Self.key), "\(at): bridge-key \(String(describing: p.headers?["bridge-key"]))")
-        #expect(p.headers?["bridge-hops"] == .string("1"), "\(at): bridge-hops")
+        #expect(p.headers?["bridge-hops"] == .string(Self.hopsAfter(variant)), "\(at): bridge-hops \(String(describing: p.headers?["bridge-hops"]))")
         #expect(p.headers?["bridge-redelivered"] == nil, "\(at): bridge-redelivered on a first delivery")
         try checkBridgeID(p.headers?["bridge-id"]?.stringValue, pair, variant, "AMQP")
         #expect(p.contentType == Self.contentType, "\(at): content_type")
