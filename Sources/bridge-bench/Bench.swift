@@ -17,15 +17,19 @@ struct Options {
     var latency = true
     var memory = false
     var memoryBacklog = 1_000_000
-    var memoryPair: (Broker, Broker) = (.amqp, .kafka)
+    var memoryPair: (Broker, Broker) = (.kafka, .amqp)
     var partitions: Int?
     var workDir = "/tmp/bridge-bench"
+    /// Runs the bridge under valgrind's callgrind and reports instructions per message.
+    var callgrind = false
+    /// Extra librdkafka properties for the bridge's Kafka connection (`--kafka-property k=v`).
+    var kafkaProperties: [(String, String)] = []
 
     static let usage = """
-        usage: bridge-bench [--pairs mqtt-amqp,mqtt-kafka,...|all] [--count N] [--size BYTES] [--window N]
+        usage: bridge-bench [--pairs mqtt-amqp,mqtt-kafka,...|all|none] [--count N] [--size BYTES] [--window N]
                             [--json FILE] [--markdown FILE] [--brokers-env FILE] [--bin-dir DIR]
-                            [--no-anchors] [--no-latency] [--partitions N]
-                            [--memory] [--memory-backlog N] [--memory-pair amqp-kafka]
+                            [--no-anchors] [--no-latency] [--partitions N] [--callgrind] [--kafka-property NAME=VALUE]
+                            [--memory] [--memory-backlog N] [--memory-pair kafka-amqp]
         pairs: mqtt, kafka, amqp as source-destination; MQTT->MQTT goes to the second mosquitto,
         AMQP->AMQP to vhost b (like the Shovel anchor).
         """
@@ -40,7 +44,7 @@ struct Options {
             switch flag {
             case "--pairs":
                 let text = try value(flag)
-                pairs = text == "all" ? Bench.allPairs : try text.split(separator: ",").map { try Bench.pair(String($0)) }
+                pairs = text == "all" ? Bench.allPairs : text == "none" ? [] : try text.split(separator: ",").map { try Bench.pair(String($0)) }
             case "--count": count = Int(try value(flag))
             case "--size": size = Int(try value(flag)) ?? 100
             case "--window": window = Int(try value(flag)) ?? 1024
@@ -52,6 +56,11 @@ struct Options {
             case "--no-latency": latency = false
             case "--partitions": partitions = Int(try value(flag))
             case "--memory": memory = true
+            case "--callgrind": callgrind = true
+            case "--kafka-property":
+                let pair = try value(flag).split(separator: "=", maxSplits: 1).map(String.init)
+                guard pair.count == 2 else { throw Bench.Failure(description: "--kafka-property wants NAME=VALUE") }
+                kafkaProperties.append((pair[0], pair[1]))
             case "--memory-backlog": memoryBacklog = Int(try value(flag)) ?? 1_000_000
             case "--memory-pair": memoryPair = try Bench.pair(try value(flag))
             case "--help", "-h":
@@ -96,6 +105,8 @@ struct BridgeResult: Codable {
     var peakRSSBytes: Int
     var rssAfterBytes: Int
     var forwardP99Seconds: Double?
+    /// With --callgrind: instructions the bridge executed per message of the throughput pass.
+    var instructionsPerMessage: Double?
 }
 
 struct AnchorResult: Codable {
@@ -379,7 +390,7 @@ final class Bench {
                     protocol: kafka
                     bootstrap_servers: \(kafkaBootstrap)
                     group_id: bench-\(tag)
-                """
+                """ + (options.kafkaProperties.isEmpty ? "" : "\n    properties:\n" + options.kafkaProperties.map { "      \($0.0): \"\($0.1)\"" }.joined(separator: "\n"))
         }
     }
 
@@ -422,11 +433,15 @@ final class Bench {
             """
         let path = options.workDir + "/bridge-\(tag).yaml"
         try config.write(toFile: path, atomically: true, encoding: .utf8)
-        let child = try Child(
-            [options.binDir + "/message-bridge", "run", "--config", path, "--log-format", "json", "--log-level", "warning"],
-            log: options.workDir + "/bridge-\(tag).log"
-        )
-        for _ in 0..<600 {
+        var command = [options.binDir + "/message-bridge", "run", "--config", path, "--log-format", "json", "--log-level", "warning"]
+        if options.callgrind {
+            // Instructions per message: the bench zeroes the counters before the throughput
+            // pass and dumps them after it (callgrind_control), so start-up is not counted.
+            command = ["/usr/bin/valgrind", "--tool=callgrind", "--collect-atstart=yes",
+                       "--callgrind-out-file=\(options.workDir)/callgrind-\(tag).out"] + command
+        }
+        let child = try Child(command, log: options.workDir + "/bridge-\(tag).log")
+        for _ in 0..<(options.callgrind ? 3000 : 600) {
             if let answer = httpGet(port: port, path: "/readyz"), answer.status == 200 { return (child, port) }
             guard child.process.isRunning else { break }
             usleep(100_000)
@@ -458,9 +473,15 @@ final class Bench {
         defer { bridge.stop() }
         let warm = try warmUp(producer, consumer, idle: 30)
         if warm.lost > 0 { log("warm-up through the bridge: \(warm.lost) of 1000 missing") }
+        if options.callgrind { _ = try run(["callgrind_control", "--zero", String(bridge.pid)]) }
         let cpu0 = bridge.cpuSeconds()
         let throughput = try measure(producer, consumer, count: options.messageCount, rate: nil)
         let cpu1 = bridge.cpuSeconds()
+        var instructions: Double?
+        if options.callgrind {
+            _ = try run(["callgrind_control", "--dump=bench", String(bridge.pid)])
+            instructions = callgrindTotal(prefix: options.workDir + "/callgrind-\(tag).out").map { $0 / Double(throughput.received) }
+        }
         var latency: PassResult?
         var forward: Double?
         var latencyRate: Double?
@@ -481,10 +502,28 @@ final class Bench {
             cpuSecondsPer100k: cpu / Double(options.messageCount) * 100_000,
             cpuMicrosPerMessage: cpu / Double(options.messageCount) * 1e6,
             peakRSSBytes: bridge.statusBytes("VmHWM"), rssAfterBytes: bridge.statusBytes("VmRSS"),
-            forwardP99Seconds: forward
+            forwardP99Seconds: forward, instructionsPerMessage: instructions
         )
         log("bridge \(from.rawValue)->\(to.rawValue): \(Int(throughput.rate)) msg/s, \(String(format: "%.2f", result.cpuMicrosPerMessage)) µs CPU/msg")
         return result
+    }
+
+    /// The `summary:`/`totals:` of the newest callgrind dump whose name starts with `prefix`.
+    func callgrindTotal(prefix: String) -> Double? {
+        let dir = (prefix as NSString).deletingLastPathComponent
+        let base = (prefix as NSString).lastPathComponent
+        for _ in 0..<100 {
+            let files = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasPrefix(base + ".") }
+            if let newest = files.sorted(by: { $0.count == $1.count ? $0 < $1 : $0.count < $1.count }).last,
+                let text = try? String(contentsOfFile: dir + "/" + newest, encoding: .utf8)
+            {
+                for line in text.split(separator: "\n") where line.hasPrefix("summary:") || line.hasPrefix("totals:") {
+                    if let value = line.split(separator: " ").dropFirst().first.flatMap({ Double($0) }) { return value }
+                }
+            }
+            usleep(100_000)
+        }
+        return nil
     }
 
     // MARK: Anchors

@@ -27,6 +27,12 @@ extension Report {
             let met = pair.targetMet.map { $0 ? "yes" : "**no**" } ?? "—"
             lines.append("| \(pair.pair) | \(rate(bridge.throughput.rate)) | \(ceiling) | \(String(format: "%.0f%%", (pair.ratio ?? 0) * 100)) | \(pair.target) | \(met) | \(anchor) | \(e2e) | \(direct) | \(forward) | \(cpu) | \(mib(bridge.peakRSSBytes)) | \(bridge.throughput.lost) / \(bridge.throughput.duplicates) |")
         }
+        let counted = pairs.compactMap { pair in pair.bridge?.instructionsPerMessage.map { (pair.pair, $0) } }
+        if !counted.isEmpty {
+            lines.append("")
+            lines.append("Instructions per message executed by the bridge (valgrind callgrind, throughput pass): "
+                + counted.map { "\($0.0) \(String(format: "%.0f", $0.1))" }.joined(separator: ", ") + ".")
+        }
         if !memory.isEmpty {
             lines.append("")
             lines.append("| memory test | backlog | max_in_flight | drained in | RSS at 10% / 90% drained | RSS min / max while draining | peak RSS (VmHWM) | lost / dup |")
