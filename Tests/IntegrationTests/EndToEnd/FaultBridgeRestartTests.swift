@@ -50,6 +50,9 @@ struct FaultBridgeRestartTests {
           - name: from-kafka
             from: { connection: k, topic: k.in, start: earliest }
             to: { connection: mq2, topic: "\(tag)/k/out", qos: 1 }
+            # The Kafka source pauses its partitions when the window is full, and librdkafka
+            # takes about a second to fetch again after the resume: a window per second.
+            max_in_flight: 1000
           - name: from-amqp
             from:
               connection: rb
@@ -80,12 +83,19 @@ struct FaultBridgeRestartTests {
         BridgeProcess.wait(seconds) { bridge.get("/readyz")?.contains(#""status":"ready""#) == true }
     }
 
+    /// The Kafka route has its partitions (their lag series appear on assignment).
+    static func waitAssigned(_ bridge: BridgeProcess, _ seconds: TimeInterval = 30) -> Bool {
+        BridgeProcess.wait(seconds) { bridge.metrics().keys.contains { $0.hasPrefix("bridge_kafka_consumer_lag") } }
+    }
+
     /// Reads what arrived of each stream and prints a FAULT line per route.
     func check(_ name: String, _ cluster: KafkaMockCluster, collector: MQTTCollector, count: Int, bridge: BridgeProcess) throws -> [String: SequenceCount] {
+        let started = Date()
         let fromMQTT = try KafkaTestClient.sequences("m.out", partitions: 3, bootstrap: cluster.bootstrap, sent: count, timeout: 60)
         let fromAMQP = try KafkaTestClient.sequences("a.out", partitions: 3, bootstrap: cluster.bootstrap, sent: count, timeout: 30)
-        BridgeProcess.wait(30) { collector.count(sent: count).complete }
+        BridgeProcess.wait(60) { collector.count(sent: count).complete }
         let fromKafka = collector.count(sent: count)
+        print(String(format: "\(name): read everything %.1f s after the restart", Date().timeIntervalSince(started)))
         fromMQTT.report("\(name), MQTT→Kafka", reconnects: bridge.reconnects("mq"), context: bridge.logTail)
         fromKafka.report("\(name), Kafka→MQTT", reconnects: bridge.reconnects("k"), context: bridge.logTail)
         fromAMQP.report("\(name), AMQP→Kafka", reconnects: bridge.reconnects("rb"), context: bridge.logTail)
@@ -105,6 +115,7 @@ struct FaultBridgeRestartTests {
         let config = try yaml(cluster)
         let first = try BridgeProcess(name: "kill-1", yaml: config, directory: directory)
         try #require(Self.waitReady(first), "never ready: \(first.logTail)")
+        try #require(Self.waitAssigned(first), "no Kafka partitions assigned: \(first.logTail)")
         let streams = try startStreams(cluster, count: count, rate: 1000)
         // Kill it while every route is moving: some acked, more on the way.
         let moving = BridgeProcess.wait(30) {
@@ -136,6 +147,7 @@ struct FaultBridgeRestartTests {
         let config = try yaml(cluster)
         let first = try BridgeProcess(name: "term-1", yaml: config, directory: directory)
         try #require(Self.waitReady(first), "never ready: \(first.logTail)")
+        try #require(Self.waitAssigned(first), "no Kafka partitions assigned: \(first.logTail)")
         let streams = try startStreams(cluster, count: count, rate: 1000)
         let moving = BridgeProcess.wait(30) {
             let metrics = first.metrics()

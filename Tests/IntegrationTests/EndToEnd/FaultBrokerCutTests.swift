@@ -56,7 +56,7 @@ struct FaultBrokerCutTests {
     /// what /readyz said.
     func runChain(_ name: String, yaml: String, connection: String, count: Int = 4000, cutAfter: Int = 800, cut: (BridgeProcess) throws -> Void) throws {
         let collector = try MQTTCollector(url: "\(try brokers["MQTT2_URL"])/\(tag)/out", file: directory.appendingPathComponent("out.txt"))
-        let bridge = try BridgeProcess(name: name, yaml: yaml, directory: directory)
+        let bridge = try BridgeProcess(name: connection, yaml: yaml, directory: directory)
         try #require(Self.waitReady(bridge), "never ready: \(bridge.logTail)")
         let stream = try PacedMQTTPublisher(url: "\(try brokers["MQTT_URL"])/\(tag)/in", range: 0..<count, rate: 1000)
         let moving = BridgeProcess.wait(30) { RouteCounts(bridge.metrics(), route: "out").acked >= cutAfter }
@@ -128,7 +128,7 @@ struct FaultBrokerCutTests {
         let cluster = try KafkaMockCluster(topics: ["src": 3, "dst": 3])
         let yaml = """
             version: 1
-            bridge: { name: \(tag), instance: a, http: "127.0.0.1:{{PORT}}", shutdown_timeout: 10s, max_in_flight: 100 }
+            bridge: { name: \(tag), instance: a, http: "127.0.0.1:{{PORT}}", shutdown_timeout: 10s, max_in_flight: 300 }
             connections:
               k:
                 protocol: kafka
@@ -145,7 +145,7 @@ struct FaultBrokerCutTests {
             """
         let bridge = try BridgeProcess(name: "kafka-cut", yaml: yaml, directory: directory)
         try #require(Self.waitReady(bridge), "never ready: \(bridge.logTail)")
-        let producer = PacedKafkaProducer(topic: "src", range: 0..<count, partitions: 3, bootstrap: cluster.bootstrap, rate: 500)
+        let producer = PacedKafkaProducer(topic: "src", range: 0..<count, partitions: 3, bootstrap: cluster.bootstrap, rate: 1000)
         let moving = BridgeProcess.wait(20) { RouteCounts(bridge.metrics(), route: "fwd").acked >= 200 }
         try #require(moving, "the route did not move: \(bridge.logTail)")
         let reconnectsBefore = bridge.reconnects("k")
@@ -161,6 +161,7 @@ struct FaultBrokerCutTests {
         try cluster.control("broker down all")
         let down = BridgeProcess.wait(8) { bridge.metrics()["bridge_connection_up{connection=\"k\",protocol=\"kafka\"}"] == 0 }
         Thread.sleep(forTimeInterval: 7)  // past session.timeout.ms
+        let whileDown = RouteCounts(bridge.metrics(), route: "fwd")
         try cluster.control("broker up all")
         #expect(producer.wait() == nil)
         let counts = try KafkaTestClient.sequences("dst", partitions: 3, bootstrap: cluster.bootstrap, sent: count, timeout: 90)
@@ -168,7 +169,7 @@ struct FaultBrokerCutTests {
         Thread.sleep(forTimeInterval: 0.3)
         let statuses = watcher.stop()
         let reconnects = bridge.reconnects("k") - reconnectsBefore
-        print("Kafka cut: \(ackedBefore) of \(count) acked at the first cut; /readyz went \(statuses.joined(separator: " → "))")
+        print("Kafka cut: \(ackedBefore) of \(count) acked at the first cut; with every broker down: \(whileDown); /readyz went \(statuses.joined(separator: " → "))")
         counts.report("Kafka brokers down/up and injected errors, Kafka→Kafka", reconnects: reconnects, context: bridge.logTail)
         #expect(down, "bridge_connection_up{k} did not drop to 0 with every broker down")
         #expect(reconnects >= 1, "bridge_connection_reconnects_total{connection=\"k\"} did not go up")
