@@ -5,7 +5,7 @@ import Testing
 /// Bytes captured between python-qpid-proton and RabbitMQ's AMQP 1.0 plugin (see
 /// CapturedFrames.swift): every frame decodes and re-encodes, the conversation reads as
 /// expected, and the multi-frame deliveries of both peers reassemble into the messages sent.
-@Suite struct CapturedTests {
+@Suite(.serialized, .timeLimit(.minutes(1))) struct CapturedTests {
     static var all: [(name: String, hex: String)] {
         CapturedFrames.client.enumerated().map { ("client \($0.offset)", $0.element) }
             + CapturedFrames.server.enumerated().map { ("server \($0.offset)", $0.element) }

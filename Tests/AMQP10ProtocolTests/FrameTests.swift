@@ -3,7 +3,7 @@ import NIOCore
 import Testing
 
 /// Frame headers, protocol headers, heartbeats and the max-frame-size limits.
-@Suite struct FrameTests {
+@Suite(.serialized, .timeLimit(.minutes(1))) struct FrameTests {
     @Test func protocolHeaders() throws {
         var buffer = ByteBuffer()
         AMQP10ProtocolHeader.sasl.encode(into: &buffer)

@@ -4,7 +4,7 @@ import Testing
 
 /// The message format: every section, random messages, section order, and the bytes of a
 /// known message.
-@Suite struct MessageTests {
+@Suite(.serialized, .timeLimit(.minutes(1))) struct MessageTests {
     @Test func randomMessagesRoundTrip() throws {
         var random = RandomAMQP10(seed: 0x3E55_A6E)
         for _ in 0 ..< 1500 {

@@ -4,7 +4,7 @@ import Testing
 
 /// Performatives and SASL frames: random round trips through whole frames, spec defaults,
 /// the symbolic descriptors, and field errors.
-@Suite struct PerformativeTests {
+@Suite(.serialized, .timeLimit(.minutes(1))) struct PerformativeTests {
     @Test func randomFramesRoundTrip() throws {
         var random = RandomAMQP10(seed: 0xF4A_3E5)
         for _ in 0 ..< 2000 {

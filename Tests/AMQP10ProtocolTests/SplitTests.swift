@@ -4,7 +4,7 @@ import NIOTestUtils
 import Testing
 
 /// A stream of headers and frames decodes the same however it is split.
-@Suite struct SplitTests {
+@Suite(.serialized, .timeLimit(.minutes(1))) struct SplitTests {
     static func stream() throws -> [AMQP10Inbound] {
         var random = RandomAMQP10(seed: 0x5917)
         var items: [AMQP10Inbound] = [.protocolHeader(.sasl)]

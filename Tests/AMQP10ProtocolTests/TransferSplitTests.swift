@@ -3,7 +3,7 @@ import NIOCore
 import Testing
 
 /// Multi-frame transfers: splitting under a max-frame-size and reassembling, with limits.
-@Suite struct TransferSplitTests {
+@Suite(.serialized, .timeLimit(.minutes(1))) struct TransferSplitTests {
     static func first(payload: ByteBuffer) -> AMQP10Transfer {
         AMQP10Transfer(handle: 2, deliveryID: 70_000, deliveryTag: ByteBuffer(bytes: [1, 2, 3, 4]), messageFormat: 0,
                        settled: false, payload: payload)

@@ -4,7 +4,7 @@ import Testing
 
 /// The type system (spec part 1): every constructor decodes, encoding picks the compact
 /// form, random values round-trip, and the limits hold.
-@Suite struct ValueTests {
+@Suite(.serialized, .timeLimit(.minutes(1))) struct ValueTests {
     /// Every format code of spec 1.6, in each of its forms, with the value it decodes to.
     static let everyForm: [(hex: String, value: AMQP10Value)] = [
         ("40", .null),
