@@ -64,6 +64,18 @@ public final class KafkaSource: DeliverySource, Sendable {
     /// The time a revoked partition's in-flight messages get before they are abandoned.
     static let revokeWait: TimeAmount = .seconds(5)
 
+    /// How long a full window may last before the partitions are paused. A pause throws
+    /// away what librdkafka prefetched, and a resumed partition fetches again only after
+    /// up to a second (librdkafka 2.0): pausing on every full window capped a route at
+    /// about one window per second. A window that frees within this time (the common case
+    /// under load) never pauses; the poll thread waits for the core's resume instead.
+    static let pauseGrace: TimeAmount = .milliseconds(500)
+    /// When the window was first found full, nil while it has room. Only the poll thread
+    /// reads and writes it (unlocked, like `held` would be but for Sendable checking).
+    nonisolated(unsafe) private var windowFullSince: NIODeadline?
+    /// Set by ``resume()``: wakes the poll thread waiting for room in the window.
+    private let room = ConditionLock(value: false)
+
     /// - Parameters:
     ///   - route: The route.
     ///   - source: Its Kafka source.
@@ -159,6 +171,8 @@ public final class KafkaSource: DeliverySource, Sendable {
 
     public func resume() {
         state.withLockedValue { $0.wantPaused = false }
+        room.lock()
+        room.unlock(withValue: true)
     }
 
     public func partitionReleased(_ partition: Int, generation: UInt32) {
@@ -187,8 +201,17 @@ public final class KafkaSource: DeliverySource, Sendable {
                 reportLag(rk)
             }
             if !offerHeld() {
-                // The window is still full: keep serving rebalances and errors.
+                let since = windowFullSince ?? .now()
+                windowFullSince = since
+                if NIODeadline.now() - since < Self.pauseGrace {
+                    // Wait for room rather than pause (see `pauseGrace`).
+                    if room.lock(whenValue: true, timeoutSeconds: 0.005) { room.unlock(withValue: false) }
+                    continue
+                }
+                // The window stays full: pause, and keep serving rebalances and errors.
                 ensurePaused(rk)
+            } else {
+                windowFullSince = nil
             }
             guard let message = rd_kafka_consumer_poll(rk, 50) else { continue }
             defer { rd_kafka_message_destroy(message) }
@@ -224,8 +247,9 @@ public final class KafkaSource: DeliverySource, Sendable {
         }
         if queued { return }
         if !offer(item) {
+            // Paused by the poll loop when the window stays full past `pauseGrace`.
             held.withLockedValue { $0.append(item) }
-            ensurePaused(rk)
+            if windowFullSince == nil { windowFullSince = .now() }
         }
     }
 
@@ -260,6 +284,10 @@ public final class KafkaSource: DeliverySource, Sendable {
         // The core's pause and resume calls can cross on their way here; its own count decides.
         if want, !applied, let delivery = delivery.withLockedValue({ $0 }), delivery.routeState == .consuming {
             target = delivery.stats.inFlight >= maxInFlight
+        }
+        // A full window pauses only once it has lasted `pauseGrace` (the loop waits until then).
+        if target, !applied, windowFullSince.map({ NIODeadline.now() - $0 < Self.pauseGrace }) ?? true {
+            target = false
         }
         guard target != applied else { return }
         setPaused(rk, target, partitions)
