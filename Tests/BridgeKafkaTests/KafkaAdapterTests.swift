@@ -26,8 +26,9 @@ import Testing
         // The connection's properties override the bridge's defaults.
         #expect(value("session.timeout.ms", in: p) == "10000")
         #expect(value("security.protocol", in: p) == "PLAINTEXT")
-        #expect(value("queued.min.messages", in: p) == "100")
-        #expect(value("queued.max.messages.kbytes", in: p) == "1024")
+        // The fetch queue is bounded in bytes (4 MiB at least), not by a window of messages.
+        #expect(value("queued.min.messages", in: p) == "100000")
+        #expect(value("queued.max.messages.kbytes", in: p) == "4096")
     }
 
     @Test func fetchHoldsTheLargestMessage() throws {
