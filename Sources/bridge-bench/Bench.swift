@@ -433,7 +433,7 @@ final class Bench {
             """
         let path = options.workDir + "/bridge-\(tag).yaml"
         try config.write(toFile: path, atomically: true, encoding: .utf8)
-        var command = [options.binDir + "/message-bridge", "run", "--config", path, "--log-format", "json", "--log-level", "warning"]
+        var command = [options.binDir + "/message-bridge", "run", "--config", path, "--log-format", "json", "--log-level", ProcessInfo.processInfo.environment["BENCH_BRIDGE_LOG_LEVEL"] ?? "warning"]
         if options.callgrind {
             // Instructions per message: the bench zeroes the counters before the throughput
             // pass and dumps them after it (callgrind_control), so start-up is not counted.
