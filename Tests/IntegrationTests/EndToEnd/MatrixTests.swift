@@ -462,6 +462,18 @@ struct MatrixTests {
             let drops = bridge.fieldsDropped(route: pair.route)
             #expect(drops == Self.expectedDrops(pair), "\(pair.route): bridge_fields_dropped_total \(drops)")
         }
+        // Each dropped field is logged once per route and field, however often it is dropped.
+        var logged: [String: Int] = [:]
+        for line in bridge.logText.split(separator: "\n") {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                (object["msg"] as? String)?.hasPrefix("field dropped") == true, let route = object["route"] as? String,
+                let field = object["field"] as? String
+            else { continue }
+            logged["\(route) \(field)", default: 0] += 1
+        }
+        var expectedLog: [String: Int] = [:]
+        for pair in Self.pairs { for field in Self.expectedDrops(pair).keys { expectedLog["\(pair.route) \(field)"] = 1 } }
+        #expect(logged == expectedLog, "field-dropped log lines: \(logged.sorted { $0.key < $1.key })")
 
         // The fan-out: both destinations carry the same bridge-id.
         let fanAMQP = amqp.messages(from: amqpDestinationQueue("fan")).first?.properties.headers?["bridge-id"]?.stringValue
