@@ -5,7 +5,7 @@ import Testing
 /// Random and mutated input never crashes the decoders: each case decodes, asks for more
 /// bytes, or throws an AMQP10ProtocolError.
 @Suite(.serialized, .timeLimit(.minutes(1))) struct FuzzTests {
-    static let cases = 12_000
+    static let cases = 6_000
 
     static func validStream() throws -> [UInt8] {
         var items = try SplitTests.stream()
