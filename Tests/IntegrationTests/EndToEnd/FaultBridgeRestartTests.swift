@@ -116,11 +116,11 @@ struct FaultBridgeRestartTests {
         let first = try BridgeProcess(name: "kill-1", yaml: config, directory: directory)
         try #require(Self.waitReady(first), "never ready: \(first.logTail)")
         try #require(Self.waitAssigned(first), "no Kafka partitions assigned: \(first.logTail)")
-        let streams = try startStreams(cluster, count: count, rate: 1000)
+        let streams = try startStreams(cluster, count: count, rate: 600)
         // Kill it while every route is moving: some acked, more on the way.
         let moving = BridgeProcess.wait(30) {
             let metrics = first.metrics()
-            return Self.routes.allSatisfy { RouteCounts(metrics, route: $0).acked >= 300 }
+            return Self.routes.allSatisfy { RouteCounts(metrics, route: $0).acked >= 100 }
         }
         let metrics = first.metrics()
         let before = Self.routes.map { RouteCounts(metrics, route: $0) }
@@ -148,14 +148,19 @@ struct FaultBridgeRestartTests {
         let first = try BridgeProcess(name: "term-1", yaml: config, directory: directory)
         try #require(Self.waitReady(first), "never ready: \(first.logTail)")
         try #require(Self.waitAssigned(first), "no Kafka partitions assigned: \(first.logTail)")
-        let streams = try startStreams(cluster, count: count, rate: 1000)
+        let streams = try startStreams(cluster, count: count, rate: 600)
         let moving = BridgeProcess.wait(30) {
             let metrics = first.metrics()
-            return Self.routes.allSatisfy { RouteCounts(metrics, route: $0).acked >= 300 }
+            return Self.routes.allSatisfy { RouteCounts(metrics, route: $0).acked >= 100 }
         }
         #expect(moving, "not every route moved before SIGTERM: \(first.logTail)")
-        let metrics = first.metrics()
-        let before = Self.routes.map { RouteCounts(metrics, route: $0) }
+        // SIGTERM while messages are in flight (received, not yet acked), when that can be caught.
+        var before: [RouteCounts] = []
+        BridgeProcess.wait(3) {
+            let metrics = first.metrics()
+            before = Self.routes.map { RouteCounts(metrics, route: $0) }
+            return before.contains { $0.inFlight > 0 }
+        }
         let started = Date()
         let status = first.terminate()
         print("SIGTERM with: " + zip(Self.routes, before).map { "\($0) \($1)" }.joined(separator: "; ")

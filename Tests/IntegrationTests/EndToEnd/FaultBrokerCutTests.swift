@@ -128,7 +128,7 @@ struct FaultBrokerCutTests {
         let cluster = try KafkaMockCluster(topics: ["src": 3, "dst": 3])
         let yaml = """
             version: 1
-            bridge: { name: \(tag), instance: a, http: "127.0.0.1:{{PORT}}", shutdown_timeout: 10s, max_in_flight: 300 }
+            bridge: { name: \(tag), instance: a, http: "127.0.0.1:{{PORT}}", shutdown_timeout: 10s, max_in_flight: 200 }
             connections:
               k:
                 protocol: kafka
@@ -145,14 +145,17 @@ struct FaultBrokerCutTests {
             """
         let bridge = try BridgeProcess(name: "kafka-cut", yaml: yaml, directory: directory)
         try #require(Self.waitReady(bridge), "never ready: \(bridge.logTail)")
-        let producer = PacedKafkaProducer(topic: "src", range: 0..<count, partitions: 3, bootstrap: cluster.bootstrap, rate: 1000)
+        try #require(FaultBridgeRestartTests.waitAssigned(bridge), "no Kafka partitions assigned: \(bridge.logTail)")
+        // Faster than the route: a backlog waits in `src`, so the window is full when every
+        // broker goes down.
+        let producer = PacedKafkaProducer(topic: "src", range: 0..<count, partitions: 3, bootstrap: cluster.bootstrap, rate: 5000)
         let moving = BridgeProcess.wait(20) { RouteCounts(bridge.metrics(), route: "fwd").acked >= 200 }
         try #require(moving, "the route did not move: \(bridge.logTail)")
         let reconnectsBefore = bridge.reconnects("k")
         let ackedBefore = RouteCounts(bridge.metrics(), route: "fwd").acked
         let watcher = ReadinessWatcher(bridge)
         try cluster.control("broker down 2")
-        Thread.sleep(forTimeInterval: 3)
+        Thread.sleep(forTimeInterval: 2)
         try cluster.control("broker up 2")
         try cluster.control("errors produce 20 NOT_LEADER_FOR_PARTITION")
         try cluster.control("errors fetch 10 NOT_LEADER_FOR_PARTITION")
@@ -160,8 +163,9 @@ struct FaultBrokerCutTests {
         Thread.sleep(forTimeInterval: 1)
         try cluster.control("broker down all")
         let down = BridgeProcess.wait(8) { bridge.metrics()["bridge_connection_up{connection=\"k\",protocol=\"kafka\"}"] == 0 }
-        Thread.sleep(forTimeInterval: 7)  // past session.timeout.ms
+        Thread.sleep(forTimeInterval: 1)
         let whileDown = RouteCounts(bridge.metrics(), route: "fwd")
+        Thread.sleep(forTimeInterval: 6)  // past session.timeout.ms
         try cluster.control("broker up all")
         #expect(producer.wait() == nil)
         let counts = try KafkaTestClient.sequences("dst", partitions: 3, bootstrap: cluster.bootstrap, sent: count, timeout: 90)
@@ -172,6 +176,7 @@ struct FaultBrokerCutTests {
         print("Kafka cut: \(ackedBefore) of \(count) acked at the first cut; with every broker down: \(whileDown); /readyz went \(statuses.joined(separator: " → "))")
         counts.report("Kafka brokers down/up and injected errors, Kafka→Kafka", reconnects: reconnects, context: bridge.logTail)
         #expect(down, "bridge_connection_up{k} did not drop to 0 with every broker down")
+        #expect(whileDown.inFlight == 200, "the window was not full with every broker down: \(whileDown)")
         #expect(reconnects >= 1, "bridge_connection_reconnects_total{connection=\"k\"} did not go up")
         #expect(statuses.contains("not_ready"), "/readyz never said not_ready with every broker down: \(statuses)")
         #expect(ready && statuses.last == "ready", "/readyz after the cut: \(statuses)")
