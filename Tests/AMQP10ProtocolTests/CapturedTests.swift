@@ -9,13 +9,15 @@ import Testing
     static var all: [(name: String, hex: String)] {
         CapturedFrames.client.enumerated().map { ("client \($0.offset)", $0.element) }
             + CapturedFrames.server.enumerated().map { ("server \($0.offset)", $0.element) }
+            + CapturedProtonPeerFrames.client.enumerated().map { ("proton client \($0.offset)", $0.element) }
+            + CapturedProtonPeerFrames.server.enumerated().map { ("proton broker \($0.offset)", $0.element) }
     }
 
-    static func items(_ frames: [String]) throws -> [AMQP10Inbound] {
+    /// - Parameter maxFrameSize: what the receiving side announced (512 by the proton client).
+    static func items(_ frames: [String], maxFrameSize: UInt32 = 512) throws -> [AMQP10Inbound] {
         var wire = ByteBuffer()
         for frame in frames { wire.writeImmutableBuffer(bytes(hex: frame)) }
-        // RabbitMQ and proton agreed on 512-byte frames; the decoder enforces it.
-        return try decodeAll(wire, maxFrameSize: 512)
+        return try decodeAll(wire, maxFrameSize: maxFrameSize)
     }
 
     static func performatives(_ items: [AMQP10Inbound]) -> [AMQP10Performative] {
@@ -112,6 +114,32 @@ import Testing
         try Self.expectTheThreeMessages(try Self.messages(performatives))
         let dispositions = performatives.compactMap { if case .disposition(let disposition) = $0 { disposition } else { nil } }
         #expect(dispositions.contains { $0.role == .receiver && $0.state == .accepted })
+    }
+
+    @Test func protonBrokerSide() throws {
+        let server = try Self.items(CapturedProtonPeerFrames.server)
+        #expect(Self.sasl(server) == [
+            .mechanisms(AMQP10SASLMechanisms(mechanisms: ["ANONYMOUS"])),
+            .outcome(AMQP10SASLOutcome(code: .ok)),
+        ])
+        let performatives = Self.performatives(server)
+        guard case .open(let open) = performatives.first else {
+            Issue.record("no open")
+            return
+        }
+        #expect(open.containerID == "")
+        #expect(open.maxFrameSize == .max)
+        let dispositions = performatives.compactMap { if case .disposition(let disposition) = $0 { disposition } else { nil } }
+        #expect(dispositions.map(\.first) == [0, 1, 2])
+        #expect(dispositions.allSatisfy { $0.role == .receiver && $0.settled && $0.state == .accepted })
+        try Self.expectTheThreeMessages(try Self.messages(performatives))
+
+        // The client, to a peer without a frame limit: the 2 KiB message in one frame, which
+        // a decoder limited to 512 refuses from the frame header.
+        #expect(throws: AMQP10ProtocolError.self) { try Self.items(CapturedProtonPeerFrames.client) }
+        let client = try Self.items(CapturedProtonPeerFrames.client, maxFrameSize: .max)
+        #expect(Self.sasl(client) == [.initial(AMQP10SASLInit(mechanism: "ANONYMOUS", initialResponse: ByteBuffer(string: "anonymous")))])
+        try Self.expectTheThreeMessages(try Self.messages(Self.performatives(client)))
     }
 
     /// The three messages the capture script sends, as proton typed them.

@@ -6,8 +6,10 @@ SASL PLAIN guest/guest, max-frame-size 512 so RabbitMQ splits deliveries to it) 
 three messages to a fresh queue and consumes them back. Prints the frames of each direction
 as hex, one frame per line, for Tests/AMQP10ProtocolTests/CapturedFrames.swift.
 
-Run: /usr/bin/python3 scripts/amqp10/capture-proton.py [host:port]   (default 127.0.0.1:5672)
-Then delete the queue it names (stderr) with `$RABBITMQCTL delete_queue NAME`.
+Run: /usr/bin/python3 scripts/amqp10/capture-proton.py [host:port] [MECHANISM]
+     (default 127.0.0.1:5672 PLAIN, user guest/guest; ANONYMOUS for
+     Tests/IntegrationTests/Support/amqp10_broker.py serve)
+Then, on RabbitMQ, delete the queue it names (stderr) with `$RABBITMQCTL delete_queue NAME`.
 """
 import socket
 import sys
@@ -18,6 +20,7 @@ from proton import Message, symbol, ulong
 from proton.utils import BlockingConnection
 
 upstream = sys.argv[1] if len(sys.argv) > 1 else "127.0.0.1:5672"
+mechanism = sys.argv[2] if len(sys.argv) > 2 else "PLAIN"
 up_host, up_port = upstream.rsplit(":", 1)
 recorded = {"client": bytearray(), "server": bytearray()}
 
@@ -62,7 +65,8 @@ proxy_thread.start()
 queue = "amqp10-capture-" + uuid.uuid4().hex[:8]
 print("queue:", queue, file=sys.stderr)
 connection = BlockingConnection(
-    "amqp://127.0.0.1:%d" % port, user="guest", password="guest", allowed_mechs="PLAIN",
+    "amqp://127.0.0.1:%d" % port, allowed_mechs=mechanism,
+    **({"user": "guest", "password": "guest"} if mechanism == "PLAIN" else {}),
     max_frame_size=512, container_id="capture-client", virtual_host="/",
 )
 sender = connection.create_sender("/queue/" + queue)
