@@ -28,13 +28,18 @@ struct FaultBridgeRestartTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
 
-    func yaml(_ cluster: KafkaMockCluster) throws -> String {
+    /// - Parameters:
+    /// - Parameters:
+    ///   - sinks: The Kafka mock that `from-mqtt` and `from-amqp` publish to (connection
+    ///     `kd`), when not `cluster`.
+    ///   - kafkaDestination: The MQTT broker `from-kafka` publishes to (`mq2`, or another URL).
+    func yaml(_ cluster: KafkaMockCluster, sinks: KafkaMockCluster? = nil, kafkaDestination: String? = nil, shutdown: String = "10s") throws -> String {
         """
         version: 1
-        bridge: { name: \(tag), instance: a, http: "127.0.0.1:{{PORT}}", shutdown_timeout: 10s, max_in_flight: 100 }
+        bridge: { name: \(tag), instance: a, http: "127.0.0.1:{{PORT}}", shutdown_timeout: \(shutdown), max_in_flight: 100 }
         connections:
           mq: { protocol: mqtt, url: "\(try brokers["MQTT_URL"])", mqtt_version: 5, session_expiry: 1h, keepalive: 5s, reconnect: { initial: 200ms, max: 2s } }
-          mq2: { protocol: mqtt, url: "\(try brokers["MQTT2_URL"])", mqtt_version: 5, reconnect: { initial: 200ms, max: 2s } }
+          mq2: { protocol: mqtt, url: "\(try kafkaDestination ?? brokers["MQTT2_URL"])", mqtt_version: 5, reconnect: { initial: 200ms, max: 1s } }
           rb: { protocol: amqp, url: "\(try brokers["AMQP_URL"])", heartbeat: 5s, reconnect: { initial: 200ms, max: 2s } }
           k:
             protocol: kafka
@@ -43,10 +48,11 @@ struct FaultBridgeRestartTests {
             properties:
               session.timeout.ms: "6000"
               auto.commit.interval.ms: "500"
+          kd: { protocol: kafka, bootstrap_servers: "\((sinks ?? cluster).bootstrap)" }
         routes:
           - name: from-mqtt
             from: { connection: mq, topic: "\(tag)/m/#" }
-            to: { connection: k, topic: m.out }
+            to: { connection: kd, topic: m.out }
           - name: from-kafka
             from: { connection: k, topic: k.in, start: earliest }
             to: { connection: mq2, topic: "\(tag)/k/out", qos: 1 }
@@ -58,7 +64,7 @@ struct FaultBridgeRestartTests {
               connection: rb
               queue: \(tag)-a
               declare: { durable: true, bindings: [ { exchange: amq.topic, routing_key: "\(tag).a.#" } ] }
-            to: { connection: k, topic: a.out }
+            to: { connection: kd, topic: a.out }
         """
     }
 
@@ -96,9 +102,9 @@ struct FaultBridgeRestartTests {
         BridgeProcess.wait(60) { collector.count(sent: count).complete }
         let fromKafka = collector.count(sent: count)
         print(String(format: "\(name): read everything %.1f s after the restart", Date().timeIntervalSince(started)))
-        fromMQTT.report("\(name), MQTT→Kafka", reconnects: bridge.reconnects("mq"), context: bridge.logTail)
-        fromKafka.report("\(name), Kafka→MQTT", reconnects: bridge.reconnects("k"), context: bridge.logTail)
-        fromAMQP.report("\(name), AMQP→Kafka", reconnects: bridge.reconnects("rb"), context: bridge.logTail)
+        fromMQTT.report("\(name), MQTT→Kafka", reconnects: bridge.reconnects("mq") + bridge.reconnects("kd"), context: bridge.logTail)
+        fromKafka.report("\(name), Kafka→MQTT", reconnects: bridge.reconnects("k") + bridge.reconnects("mq2"), context: bridge.logTail)
+        fromAMQP.report("\(name), AMQP→Kafka", reconnects: bridge.reconnects("rb") + bridge.reconnects("kd"), context: bridge.logTail)
         return ["from-mqtt": fromMQTT, "from-kafka": fromKafka, "from-amqp": fromAMQP]
     }
 
@@ -184,6 +190,71 @@ struct FaultBridgeRestartTests {
 
         let second = try BridgeProcess(name: "term-2", yaml: config, directory: directory)
         let counts = try check("SIGTERM drain and restart", cluster, collector: collector, count: count, bridge: second)
+        #expect(counts.values.allSatisfy { $0.complete })
+        second.assertAtRest(routes: Self.routes)
+        #expect(second.terminate() == 0, "SIGTERM exits 0: \(second.logTail)")
+    }
+
+    /// SIGTERM while no destination can confirm (the private Kafka mock has every broker
+    /// down, the private mosquitto is stopped): the drain gives up after shutdown_timeout,
+    /// the process exits 0, and what was not confirmed was not acked: the MQTT session, the
+    /// AMQP queue and the Kafka group's committed offsets hand it to the restarted bridge.
+    @Test("SIGTERM with every destination down: the drain times out, exits 0, and the restart delivers what was not confirmed")
+    func sigtermWithDestinationsDown() throws {
+        let count = 3000
+        let cluster = try KafkaMockCluster(topics: ["k.in": 3])
+        let sinks = try KafkaMockCluster(topics: ["m.out": 3, "a.out": 3])
+        let broker = try PrivateMosquitto(tag: tag)
+        let output = directory.appendingPathComponent("k-out.txt")
+        var collector = try MQTTCollector(url: "\(broker.url)/\(tag)/k/out", file: output, clientID: "\(tag)-reader")
+        defer { deleteQueue() }
+        let config = try yaml(cluster, sinks: sinks, kafkaDestination: broker.url, shutdown: "2s")
+        let first = try BridgeProcess(name: "stuck-1", yaml: config, directory: directory)
+        try #require(Self.waitReady(first), "never ready: \(first.logTail)")
+        try #require(Self.waitAssigned(first), "no Kafka partitions assigned: \(first.logTail)")
+        let streams = try startStreams(cluster, count: count, rate: 600)
+        let moving = BridgeProcess.wait(30) {
+            let metrics = first.metrics()
+            return Self.routes.allSatisfy { RouteCounts(metrics, route: $0).acked >= 100 }
+        }
+        #expect(moving, "not every route moved before the cut: \(first.logTail)")
+        try sinks.control("broker down all")
+        broker.stop()
+        collector.stop()
+        // Every route takes messages it cannot deliver.
+        var stuck: [RouteCounts] = []
+        let full = BridgeProcess.wait(10) {
+            let metrics = first.metrics()
+            stuck = Self.routes.map { RouteCounts(metrics, route: $0) }
+            return stuck.allSatisfy { $0.inFlight > 0 }
+        }
+        #expect(full, "not every route had messages in flight with its destination down: \(stuck)")
+        let started = Date()
+        let status = first.terminate()
+        let took = Date().timeIntervalSince(started)
+        print("SIGTERM with destinations down: " + zip(Self.routes, stuck).map { "\($0) \($1)" }.joined(separator: "; ")
+            + String(format: "; exited %@ after %.1f s", status.map { String($0) } ?? "never", took))
+        #expect(status == 0, "SIGTERM exits 0 after the drain timed out: \(first.logTail)")
+        #expect(took < 10, "shutdown_timeout is 2 s")
+        let drained = first.drainLines()
+        for (route, counts) in zip(Self.routes, stuck) {
+            let line = drained[route] ?? "no drain line"
+            print("SIGTERM drain \(route): \(line)")
+            #expect(line.contains("drain timed out"), "\(route): \(line)")
+            if let received = Self.field(line, "received"), let acked = Self.field(line, "acked"), let abandoned = Self.field(line, "abandoned") {
+                #expect(received == acked + abandoned && abandoned >= counts.inFlight, "\(route): \(line)")
+            } else {
+                Issue.record("\(route): no received/acked/abandoned in \(line)")
+            }
+        }
+
+        try sinks.control("broker up all")
+        try broker.start()
+        collector = try MQTTCollector(url: "\(broker.url)/\(tag)/k/out", file: output, clientID: "\(tag)-reader")
+        let errors = streams.wait()
+        #expect(errors.isEmpty, "\(errors)")
+        let second = try BridgeProcess(name: "stuck-2", yaml: config, directory: directory)
+        let counts = try check("SIGTERM with destinations down and restart", sinks, collector: collector, count: count, bridge: second)
         #expect(counts.values.allSatisfy { $0.complete })
         second.assertAtRest(routes: Self.routes)
         #expect(second.terminate() == 0, "SIGTERM exits 0: \(second.logTail)")

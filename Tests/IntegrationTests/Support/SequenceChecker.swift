@@ -65,13 +65,19 @@ final class MQTTCollector {
 
     /// - Parameters:
     ///   - url: `mqtt://host:port/topic-filter`.
-    ///   - file: where the payloads go.
-    init(url: String, file: URL) throws {
+    ///   - file: where the payloads go; appended to when it exists and `clientID` is given.
+    ///   - clientID: a persistent session (`-c -i`), so that what arrives while this
+    ///     collector is away waits for the next one with the same id.
+    init(url: String, file: URL, clientID: String? = nil) throws {
         self.file = file
-        FileManager.default.createFile(atPath: file.path, contents: nil)
+        if clientID == nil || !FileManager.default.fileExists(atPath: file.path) {
+            FileManager.default.createFile(atPath: file.path, contents: nil)
+        }
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["stdbuf", "-oL", "mosquitto_sub", "-L", url, "-q", "1"]
-        process.standardOutput = try FileHandle(forWritingTo: file)
+        process.arguments = ["stdbuf", "-oL", "mosquitto_sub", "-L", url, "-q", "1"] + (clientID.map { ["-c", "-i", $0] } ?? [])
+        let output = try FileHandle(forWritingTo: file)
+        output.seekToEndOfFile()
+        process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
         try process.run()
