@@ -51,7 +51,7 @@ final class MQTTPublisher: MQTTClientConnectionDelegate, @unchecked Sendable {
     private func pump() {
         while connection.isConnected, inFlight.count < capacity, var job = waiting.popFirst() {
             if let limit = connection.brokerMaximumPacketSize,
-                let size = try? MQTTPacketEncoder.encodedSize(of: .publish(job.publish), version: connection.options.version),
+                let size = try? MQTTPacketEncoder.encodedSize(of: .publish(Self.sized(job.publish)), version: connection.options.version),
                 size > limit
             {
                 job.route.failed(
@@ -92,6 +92,14 @@ final class MQTTPublisher: MQTTClientConnectionDelegate, @unchecked Sendable {
             }
             connection.write(.publish(job.publish), promise: promise)
         }
+    }
+
+    /// The PUBLISH as it will be written, for its size: QoS 1 and 2 carry a packet identifier
+    /// (assigned only when written), without which the encoder refuses the packet.
+    static func sized(_ publish: MQTTPacket.Publish) -> MQTTPacket.Publish {
+        var publish = publish
+        if publish.qos != .atMostOnce, publish.packetID == nil { publish.packetID = 1 }
+        return publish
     }
 
     private func nextPacketID() -> UInt16 {
