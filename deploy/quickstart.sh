@@ -47,7 +47,8 @@ die() { printf 'quickstart: error: %s\n' "$*" >&2; exit 1; }
 cleanup() {
     local status=$?
     trap - EXIT INT TERM
-    for pid in "${HELPERS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    # SIGKILL: the receivers hold nothing, and a parent may have left SIGTERM blocked.
+    for pid in "${HELPERS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
     if [ -n "$BRIDGE_PID" ] && kill -0 "$BRIDGE_PID" 2>/dev/null; then
         say "stopping the bridge (SIGTERM: it drains, then exits)"
         kill -TERM "$BRIDGE_PID" 2>/dev/null || true
