@@ -119,6 +119,7 @@ struct GuardTests {
               small: { protocol: mqtt, url: "\(sizedBroker.url)", mqtt_version: 5, keepalive: 5s }
               a: { protocol: amqp, url: "\(try brokers["AMQP_URL"])" }
               k: { protocol: kafka, bootstrap_servers: \(kafka), properties: { session.timeout.ms: "6000" } }
+              k-small: { protocol: kafka, bootstrap_servers: \(kafka), properties: { message.max.bytes: "1200" } }
             routes:
               # allow: a topic from a header must stay inside the list (else not_allowed; dropped here).
               - name: allow
@@ -135,6 +136,12 @@ struct GuardTests {
               - name: packet
                 from: { connection: m, topic: "\(tag)/packet/+" }
                 to: { connection: small, topic: "packet" }
+                max_message_size: 1MB
+                on_error: { exhausted: drop }
+              # The Kafka producer's message.max.bytes (1200) is the destination's limit.
+              - name: kafka-size
+                from: { connection: m, topic: "\(tag)/ksize/+" }
+                to: { connection: k-small, topic: ksize }
                 max_message_size: 1MB
                 on_error: { exhausted: drop }
               # Expiry: the destination nacks every publish; the message expires while retried.
@@ -164,7 +171,7 @@ struct GuardTests {
             """
     }
 
-    static let routes = ["allow", "sized", "packet", "expiry-mqtt", "expiry-amqp", "ping", "pong", "types"]
+    static let routes = ["allow", "sized", "packet", "kafka-size", "expiry-mqtt", "expiry-amqp", "ping", "pong", "types"]
 
     @Test("allow lists, max_message_size, the destination's packet limit, expiry, the loop guard and the header type rules, counted")
     func guards() throws {
@@ -189,7 +196,7 @@ struct GuardTests {
 
         let small = try PolicyMosquitto(directory: directory, maxPacketSize: 1200)
         defer { small.stop() }
-        let cluster = try KafkaMockCluster(topics: ["types": 1], brokers: 1)
+        let cluster = try KafkaMockCluster(topics: ["types": 1, "ksize": 1], brokers: 1)
         let out = try PolicyMQTTReader(url: mqttURL, filter: "\(tag)/out/#", file: directory.appendingPathComponent("out.jsonl"))
         defer { out.stop() }
         let typesOut = try PolicyMQTTReader(url: mqttURL, filter: "\(tag)/types", file: directory.appendingPathComponent("types.jsonl"))
@@ -212,9 +219,15 @@ struct GuardTests {
         // packet: the destination broker's maximum packet size 1200
         try PolicyKit.mqttPublish(mqttURL, topic: "\(tag)/packet/x", payload: kilobyteAndAHalf)
         try PolicyKit.mqttPublish(mqttURL, topic: "\(tag)/packet/x", payload: "packet-ok")
-        // expiry: 1 s on MQTT (message-expiry-interval) and AMQP (expiration)
+        // kafka-size: the producer's message.max.bytes 1200
+        try PolicyKit.mqttPublish(mqttURL, topic: "\(tag)/ksize/x", payload: kilobyteAndAHalf)
+        try PolicyKit.mqttPublish(mqttURL, topic: "\(tag)/ksize/x", payload: "ksize-ok")
+        // expiry: 1 s on MQTT (message-expiry-interval) and AMQP (expiration); and an AMQP
+        // expiration of 0 (deliver now or never: RabbitMQ hands it to the waiting consumer),
+        // expired on arrival.
         try PolicyKit.mqttPublish(mqttURL, topic: "\(tag)/expiry/x", payload: "expires", properties: [("message-expiry-interval", "1")])
         try amqp.publish(routingKey: "\(tag).expiry", body: "expires", properties: BasicProperties(expiration: "1000"))
+        try amqp.publish(routingKey: "\(tag).expiry", body: "expired on arrival", properties: BasicProperties(expiration: "0"))
         // loop: one message into exchange A
         try amqp.publish(exchange: "\(tag).A", routingKey: "loop.key", body: "round and round")
         // header types
@@ -243,9 +256,8 @@ struct GuardTests {
         // Expired while retried: dropped with reason expired.
         let expired = BridgeProcess.wait(15) {
             let m = bridge.metrics()
-            return ["expiry-mqtt", "expiry-amqp"].allSatisfy {
-                PolicyKit.value(m, "bridge_messages_dropped_total", [("route", $0), ("reason", "expired")]) == 1
-            }
+            return PolicyKit.value(m, "bridge_messages_dropped_total", [("route", "expiry-mqtt"), ("reason", "expired")]) == 1
+                && PolicyKit.value(m, "bridge_messages_dropped_total", [("route", "expiry-amqp"), ("reason", "expired")]) == 2
         }
         #expect(expired, "expired messages not dropped:\n\(bridge.metrics().filter { $0.key.contains("expiry") })")
         Thread.sleep(forTimeInterval: 1)  // the loop has stopped: nothing more moves
@@ -265,10 +277,16 @@ struct GuardTests {
         #expect(PolicyKit.value(m, "bridge_messages_dropped_total", [("route", "packet"), ("reason", "too_large")]) == 1)
         #expect(PolicyKit.value(m, "bridge_messages_failed_total", [("route", "packet"), ("destination", "small"), ("reason", "too_large")]) == 1)
         // expiry -> expired, counted as dropped; retried (nacked) before it expired, never dead-lettered
-        for route in ["expiry-mqtt", "expiry-amqp"] {
+        for (route, count) in [("expiry-mqtt", 1), ("expiry-amqp", 2)] {
             #expect(PolicyKit.value(m, "bridge_messages_failed_total", [("route", route), ("destination", "a"), ("reason", "nack")]) >= 2, "\(route) was retried before it expired")
-            #expect(PolicyKit.value(m, "bridge_messages_failed_total", [("route", route), ("destination", "a"), ("reason", "expired")]) == 1)
+            #expect(PolicyKit.value(m, "bridge_messages_failed_total", [("route", route), ("destination", "a"), ("reason", "expired")]) == count)
+            #expect(!m.keys.contains { $0.hasPrefix("bridge_messages_dead_lettered_total{route=\"\(route)\"") })
         }
+        // kafka-size -> too_large from the producer's message.max.bytes
+        #expect(PolicyKit.value(m, "bridge_messages_dropped_total", [("route", "kafka-size"), ("reason", "too_large")]) == 1)
+        #expect(PolicyKit.value(m, "bridge_messages_failed_total", [("route", "kafka-size"), ("destination", "k-small"), ("reason", "too_large")]) == 1)
+        let sizedKafka = try KafkaTestClient.consume("ksize", partitions: 1, bootstrap: cluster.bootstrap, timeout: 10) { $0.count >= 1 }
+        #expect(sizedKafka.map(\.text) == ["ksize-ok"], "only the record within message.max.bytes: \(sizedKafka.map(\.text.count))")
         // loop: A -> B -> A -> B; the fifth pass arrives with bridge-hops 4 = max_hops.
         #expect(RouteCounts(m, route: "ping").received == 3 && RouteCounts(m, route: "pong").received == 2, "the loop stops at max_hops 4: ping \(RouteCounts(m, route: "ping")), pong \(RouteCounts(m, route: "pong"))")
         #expect(PolicyKit.value(m, "bridge_messages_dead_lettered_total", [("route", "ping"), ("reason", "loop")]) == 1)
