@@ -226,4 +226,78 @@ struct ReloadTests {
         #expect(counts.received >= total, "steady: \(counts)")
         #expect(bridge.terminate() == 0)
     }
+
+    @Test("SIGHUP: changed Kafka and AMQP routes are drained and replaced under load; nothing lost")
+    func reloadKafkaAndAMQPUnderLoad() throws {
+        let total = 500
+        let topic = "\(tag).in"
+        let queue = "\(tag).q"
+        func yaml(window: Int) throws -> String {
+            """
+            version: 1
+            bridge: { name: \(tag)ka, instance: r2, http: "127.0.0.1:{{PORT}}", shutdown_timeout: 5s }
+            connections:
+              erp: { protocol: kafka, bootstrap_servers: "\(try brokers["KAFKA_BOOTSTRAP"])", group_id: \(tag)-group }
+              mes: { protocol: amqp, url: "\(try brokers["AMQP_URL"])" }
+              out: { protocol: mqtt, url: "\(try brokers["MQTT2_URL"])", mqtt_version: 5, client_id: \(tag)-out }
+            routes:
+              - name: from-kafka
+                from: { connection: erp, topic: \(topic), start: earliest }
+                to: { connection: out, topic: "out-\(tag)/kafka" }
+                max_in_flight: \(window)
+              - name: from-amqp
+                from:
+                  connection: mes
+                  queue: \(queue)
+                  declare: { durable: true, bindings: [ { exchange: amq.topic, routing_key: "\(tag).amqp.#" } ] }
+                to: { connection: out, topic: "out-\(tag)/amqp" }
+                max_in_flight: \(window)
+
+            """
+        }
+        let collector = try TimedCollector(url: "\(try brokers["MQTT2_URL"])/out-\(tag)/#", file: directory.appendingPathComponent("ka.txt"))
+        defer { collector.stop() }
+        // The topic exists before the bridge subscribes (the mock creates it on first use).
+        try KafkaTestClient.produce([OutgoingRecord(partition: 0, key: nil, value: "0")], to: topic, bootstrap: try brokers["KAFKA_BOOTSTRAP"])
+        let bridge = try BridgeProcess(name: "ka", yaml: try yaml(window: 64), directory: directory)
+        defer {
+            _ = bridge.terminate()
+            _ = try? ProcessRunner.run(["amqp-delete-queue", "-u", (try? brokers["AMQP_URL"]) ?? "", "-q", queue])
+        }
+        let ready = BridgeProcess.wait(30) { bridge.get("/readyz")?.contains(#""status":"ready""#) == true }
+        try #require(ready, "never ready: \(bridge.logTail)")
+        Thread.sleep(forTimeInterval: 1)
+
+        // Two paced streams: Kafka records at 100/s from a thread, AMQP messages through
+        // RabbitMQ's MQTT plugin (topic <tag>/amqp/x is routing key <tag>.amqp.x).
+        let bootstrap = try brokers["KAFKA_BOOTSTRAP"]
+        let kafkaDone = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            let records = (1...total).map { OutgoingRecord(partition: Int32($0 % 3), key: nil, value: String($0)) }
+            try? KafkaTestClient.produce(records, to: topic, bootstrap: bootstrap, pace: 100)
+            kafkaDone.signal()
+        }
+        let amqp = try PacedPublisher(url: "\(try brokers["RABBIT_MQTT_URL"])/\(tag)/amqp/x", count: total)
+        defer { amqp.stop() }
+        _ = BridgeProcess.wait(15) { collector.messages.count >= 150 }
+
+        try write(try yaml(window: 32), for: bridge)
+        #expect(hangup(bridge), "no reload line: \(bridge.logTail)")
+        let log = bridge.logText
+        for route in ["from-kafka", "from-amqp"] {
+            #expect(log.contains(#""msg":"route drained","abandoned":"0""#) && log.contains(#""route":"\#(route)","why":"reload: changed""#), "\(route) not drained: \(bridge.logTail)")
+            #expect(log.contains(#""msg":"reload: route changed: drained and replaced","route":"\#(route)""#), "\(route) not replaced: \(bridge.logTail)")
+        }
+        #expect(kafkaDone.wait(timeout: .now() + 30) == .success && amqp.wait(30), "publishers did not finish")
+        func got(_ suffix: String) -> Set<Substring> {
+            Set(collector.messages.filter { $0.topic.hasSuffix(suffix) }.map(\.payload))
+        }
+        let all = BridgeProcess.wait(45) { got("/kafka").isSuperset(of: (1...total).map { Substring(String($0)) }) && got("/amqp").count >= total }
+        let lostKafka = (1...total).filter { !got("/kafka").contains(Substring(String($0))) }.count
+        let lostAMQP = (1...total).filter { !got("/amqp").contains(Substring(String($0))) }.count
+        let received = collector.messages
+        print("Reload of Kafka and AMQP routes under load: \(total) each; lost Kafka \(lostKafka), AMQP \(lostAMQP); \(received.count) messages arrived")
+        #expect(all && lostKafka == 0 && lostAMQP == 0, "\(bridge.logTail)")
+        #expect(bridge.terminate() == 0)
+    }
 }
