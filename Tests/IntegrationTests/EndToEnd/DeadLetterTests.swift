@@ -22,7 +22,7 @@ struct DeadLetterTests {
         directory = try PolicyKit.directory(tag)
     }
 
-    static let routes = ["large", "unroutable", "tmpl", "retries"]
+    static let routes = ["large", "unroutable", "held", "tmpl", "retries"]
 
     func config(kafka: String) throws -> String {
         """
@@ -47,6 +47,12 @@ struct DeadLetterTests {
           - name: unroutable
             from: { connection: k, topic: src, start: earliest }
             to: { connection: a, exchange: amq.topic, routing_key: \(tag).nobody }
+            on_error: { dead_letter: { connection: a, exchange: \(tag).dlx, routing_key: "{route}" } }
+          # MQTT -> AMQP with nothing bound, window 1; the same missing dead letter exchange.
+          - name: held
+            from: { connection: m, topic: "\(tag)/held/+" }
+            to: { connection: a, exchange: amq.topic, routing_key: \(tag).nobody }
+            max_in_flight: 1
             on_error: { dead_letter: { connection: a, exchange: \(tag).dlx, routing_key: "{route}" } }
           # MQTT -> Kafka topic from a header: a missing header, a topic outside allow, too large.
           - name: tmpl
@@ -101,6 +107,8 @@ struct DeadLetterTests {
         try PolicyKit.mqttPublish(mqttURL, topic: "\(tag)/tmpl/x", payload: "tmpl-missing")
         try PolicyKit.mqttPublish(mqttURL, topic: "\(tag)/tmpl/x", payload: "tmpl-outside", userProperties: [("site", "eu1.evil")])
         try PolicyKit.mqttPublish(mqttURL, topic: "\(tag)/tmpl/x", payload: big, userProperties: [("site", "eu1")])
+        try PolicyKit.mqttPublish(mqttURL, topic: "\(tag)/held/x", payload: "held-1")
+        try PolicyKit.mqttPublish(mqttURL, topic: "\(tag)/held/x", payload: "held-2")
         try PolicyKit.mqttPublish(mqttURL, topic: "\(tag)/retries/x", payload: "retry-me")
         try PolicyKit.mqttPublish(mqttURL, topic: "\(tag)/retries/x", payload: big)
 
@@ -110,6 +118,7 @@ struct DeadLetterTests {
             let m = bridge.metrics()
             return PolicyKit.value(m, "bridge_messages_failed_total", [("route", "large"), ("destination", "a"), ("reason", "channel_closed")]) >= 2
                 && PolicyKit.value(m, "bridge_messages_failed_total", [("route", "unroutable"), ("destination", "a"), ("reason", "channel_closed")]) >= 2
+                && PolicyKit.value(m, "bridge_messages_failed_total", [("route", "held"), ("destination", "a"), ("reason", "channel_closed")]) >= 2
         }
         #expect(failing, "the dead letters to a missing exchange never failed:\n\(bridge.metrics().filter { $0.key.contains("failed") })\n\(bridge.logTail)")
         let held = bridge.metrics()
@@ -122,6 +131,9 @@ struct DeadLetterTests {
         let largeQueue = queues["\(tag).large"]
         print("dead letter exchange missing: \(tag).large holds ready \(largeQueue?.ready ?? -1), unacked \(largeQueue?.unacked ?? -1); \(largeHeld)")
         #expect(largeQueue?.ready == 0 && largeQueue?.unacked == 1, "the too-large message must stay unacked in RabbitMQ while its dead letter fails: \(String(describing: largeQueue))")
+        // MQTT: receive-maximum is the window (1); no PUBACK went out, so mosquitto holds the second.
+        let mqttHeld = RouteCounts(held, route: "held")
+        #expect(mqttHeld.received == 1 && mqttHeld.acked == 0 && mqttHeld.inFlight == 1, "held while its dead letter fails: \(mqttHeld)")
         let committedHeld = try KafkaTestClient.committed(group: tag, topic: "src", partitions: 1, bootstrap: cluster.bootstrap)
         print("dead letter exchange missing: Kafka committed offset of src \(committedHeld)")
         #expect(committedHeld.allSatisfy { $0 < 1 }, "the unroutable record must not be committed while its dead letter fails: \(committedHeld)")
@@ -130,8 +142,9 @@ struct DeadLetterTests {
         try amqp.declareExchange("\(tag).dlx")
         try amqp.declareQueue("\(tag).dead", bindings: [("\(tag).dlx", "#")])
         try amqp.consume("\(tag).dead")
-        let amqpDead = amqp.waitForMessages(from: "\(tag).dead", count: 2, timeout: 20)
-        #expect(amqpDead.count == 2, "AMQP dead letters: \(amqpDead.map(\.routingKey))\n\(bridge.logTail)")
+        let amqpDead = amqp.waitForMessages(from: "\(tag).dead", count: 4, timeout: 20)
+        #expect(amqpDead.count == 4, "AMQP dead letters: \(amqpDead.map(\.routingKey))\n\(bridge.logTail)")
+        #expect(amqpDead.filter { $0.routingKey == "held" }.map(\.text) == ["held-1", "held-2"], "the held MQTT message follows once the first was acked")
         var committed: [Int64] = []
         BridgeProcess.wait(10) {
             committed = (try? KafkaTestClient.committed(group: tag, topic: "src", partitions: 1, bootstrap: cluster.bootstrap)) ?? []
@@ -208,6 +221,7 @@ struct DeadLetterTests {
         }
         #expect(deadLettered("large", "too_large") == 1 && failed("large", "a", "too_large") == 1)
         #expect(deadLettered("unroutable", "unroutable") == 1 && failed("unroutable", "a", "unroutable") == 1)
+        #expect(deadLettered("held", "unroutable") == 2 && failed("held", "a", "unroutable") == 2)
         #expect(deadLettered("tmpl", "template") == 1 && deadLettered("tmpl", "not_allowed") == 1 && deadLettered("tmpl", "too_large") == 1)
         #expect(failed("tmpl", "k", "template") == 1 && failed("tmpl", "k", "not_allowed") == 1 && failed("tmpl", "k", "too_large") == 1)
         #expect(deadLettered("retries", "nack") == 1 && deadLettered("retries", "too_large") == 1)
