@@ -61,6 +61,11 @@ public enum MQTTPropertyIdentifier: UInt8, Sendable, Hashable, CaseIterable {
         allowedScopes & scope.bit != 0
     }
 
+    private static let scopeBits: (UInt16, UInt16, UInt16, UInt16, UInt16, UInt16) = (
+        MQTTPropertyScope.will.bit, MQTTPropertyScope.packet(.publish).bit, MQTTPropertyScope.packet(.connect).bit,
+        MQTTPropertyScope.packet(.connack).bit, MQTTPropertyScope.packet(.disconnect).bit, MQTTPropertyScope.packet(.auth).bit
+    )
+
     /// Whether the property may appear more than once there: user properties anywhere,
     /// subscription identifiers in PUBLISH (one per matching subscription).
     public func isRepeatable(in scope: MQTTPropertyScope) -> Bool {
@@ -73,12 +78,8 @@ public enum MQTTPropertyIdentifier: UInt8, Sendable, Hashable, CaseIterable {
 
     private var allowedScopes: UInt16 {
         typealias S = MQTTPropertyScope
-        let will = S.will.bit
-        let publish = S.packet(.publish).bit
-        let connect = S.packet(.connect).bit
-        let connack = S.packet(.connack).bit
-        let disconnect = S.packet(.disconnect).bit
-        let auth = S.packet(.auth).bit
+        // Computed once: this runs for every property of every packet encoded or decoded.
+        let (will, publish, connect, connack, disconnect, auth) = Self.scopeBits
         switch self {
         case .payloadFormatIndicator, .messageExpiryInterval, .contentType, .responseTopic, .correlationData:
             return publish | will
@@ -98,19 +99,25 @@ public enum MQTTPropertyIdentifier: UInt8, Sendable, Hashable, CaseIterable {
         case .serverReference:
             return connack | disconnect
         case .reasonString:
-            return connack | disconnect | auth
-                | [MQTTPacketType.puback, .pubrec, .pubrel, .pubcomp, .suback, .unsuback]
-                .reduce(0) { $0 | S.packet($1).bit }
+            return Self.reasonStringScopes
         case .receiveMaximum, .topicAliasMaximum, .maximumPacketSize:
             return connect | connack
         case .topicAlias:
             return publish
         case .userProperty:
-            return MQTTPacketType.allCases
-                .filter { $0 != .pingreq && $0 != .pingresp }
-                .reduce(will) { $0 | S.packet($1).bit }
+            return Self.userPropertyScopes
         }
     }
+
+    // Computed once: the array filtering and reducing behind them ran for every user
+    // property of every PUBLISH (a profile showed it among the bridge's top functions).
+    private static let reasonStringScopes: UInt16 =
+        scopeBits.3 | scopeBits.4 | scopeBits.5
+        | [MQTTPacketType.puback, .pubrec, .pubrel, .pubcomp, .suback, .unsuback]
+        .reduce(0) { $0 | MQTTPropertyScope.packet($1).bit }
+    private static let userPropertyScopes: UInt16 = MQTTPacketType.allCases
+        .filter { $0 != .pingreq && $0 != .pingresp }
+        .reduce(MQTTPropertyScope.will.bit) { $0 | MQTTPropertyScope.packet($1).bit }
 }
 
 /// Where a property list sits: in a packet's variable header, or in CONNECT's will.

@@ -47,7 +47,10 @@ extension PacketWriter {
     mutating func putString(_ string: String) throws(MQTTProtocolError) {
         let count = string.utf8.count
         guard count <= Int(UInt16.max) else { throw .valueTooLong(length: count, maximum: Int(UInt16.max)) }
-        guard !string.utf8.contains(0) else { throw .nullCharacter }
+        // Over the contiguous bytes when the string has them (a tight loop, not UTF8View
+        // iteration: this check ran for every string of every PUBLISH, twice).
+        let hasNull = string.utf8.withContiguousStorageIfAvailable { $0.contains(0) } ?? string.utf8.contains(0)
+        guard !hasNull else { throw .nullCharacter }
         putUInt16(UInt16(count))
         putUTF8(string)
     }
