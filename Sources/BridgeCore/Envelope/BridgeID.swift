@@ -1,4 +1,5 @@
 import NIOCore
+import Synchronization
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -43,8 +44,51 @@ public enum BridgeID {
         return "mqtt:\(clientID):\(packetID):\(hex)"
     }
 
-    /// A new random UUID, lower-case.
+    /// A new version-4 UUID, lower-case. Foundation's `UUID()` opens and reads
+    /// /dev/urandom on every call (a profile of AMQP→MQTT showed it per message); this one
+    /// draws two seeds from the system generator once and mixes a process-wide counter with
+    /// SplitMix64, a bijection: ids never repeat within a process and differ between
+    /// processes by their seeds.
     public static func newUUID() -> String {
-        UUID().uuidString.lowercased()
+        let n = uuidCounter.add(1, ordering: .relaxed).newValue
+        let high = splitMix64(uuidSeeds.0 &+ n) & 0xFFFF_FFFF_FFFF_0FFF | 0x0000_0000_0000_4000  // version 4
+        let low = splitMix64(uuidSeeds.1 &+ n) & 0x3FFF_FFFF_FFFF_FFFF | 0x8000_0000_0000_0000  // RFC 4122 variant
+        return String(unsafeUninitializedCapacity: 36) { buffer in
+            let digits: StaticString = "0123456789abcdef"
+            var index = 0
+            func put(_ value: UInt64, nibbles: Int) {
+                for shift in stride(from: (nibbles - 1) * 4, through: 0, by: -4) {
+                    buffer[index] = digits.utf8Start[Int((value >> UInt64(shift)) & 0xF)]
+                    index += 1
+                }
+            }
+            func dash() {
+                buffer[index] = UInt8(ascii: "-")
+                index += 1
+            }
+            put(high >> 32, nibbles: 8)
+            dash()
+            put(high >> 16, nibbles: 4)
+            dash()
+            put(high, nibbles: 4)
+            dash()
+            put(low >> 48, nibbles: 4)
+            dash()
+            put(low, nibbles: 12)
+            return index
+        }
+    }
+
+    private static let uuidCounter = Atomic<UInt64>(0)
+    private static let uuidSeeds: (UInt64, UInt64) = {
+        var generator = SystemRandomNumberGenerator()
+        return (generator.next(), generator.next())
+    }()
+
+    private static func splitMix64(_ value: UInt64) -> UInt64 {
+        var z = value &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }
