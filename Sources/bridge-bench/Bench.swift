@@ -108,6 +108,9 @@ struct BridgeResult: Codable {
     var peakRSSBytes: Int
     var rssAfterBytes: Int
     var forwardP99Seconds: Double?
+    /// `bridge_delivery_seconds` (receive to source ack) at 50% load: bucket upper bounds.
+    var deliveryP50Seconds: Double?
+    var deliveryP99Seconds: Double?
     /// With --callgrind: instructions the bridge executed per message of the throughput pass.
     var instructionsPerMessage: Double?
 }
@@ -498,6 +501,8 @@ final class Bench {
         }
         var latency: PassResult?
         var forward: Double?
+        var deliveryP50: Double?
+        var deliveryP99: Double?
         var latencyRate: Double?
         if options.latency {
             let before = httpGet(port: port, path: "/metrics")?.body ?? ""
@@ -509,6 +514,10 @@ final class Bench {
                 0.99, before: histogramBuckets(before, name: "bridge_forward_seconds", route: "bench"),
                 after: histogramBuckets(after, name: "bridge_forward_seconds", route: "bench")
             )
+            let deliveryBefore = histogramBuckets(before, name: "bridge_delivery_seconds", route: "bench")
+            let deliveryAfter = histogramBuckets(after, name: "bridge_delivery_seconds", route: "bench")
+            deliveryP50 = histogramQuantile(0.5, before: deliveryBefore, after: deliveryAfter)
+            deliveryP99 = histogramQuantile(0.99, before: deliveryBefore, after: deliveryAfter)
         }
         let cpu = cpu1 - cpu0
         let result = BridgeResult(
@@ -516,7 +525,8 @@ final class Bench {
             cpuSecondsPer100k: cpu / Double(options.messageCount) * 100_000,
             cpuMicrosPerMessage: cpu / Double(options.messageCount) * 1e6,
             peakRSSBytes: bridge.statusBytes("VmHWM"), rssAfterBytes: bridge.statusBytes("VmRSS"),
-            forwardP99Seconds: forward, instructionsPerMessage: instructions
+            forwardP99Seconds: forward, deliveryP50Seconds: deliveryP50, deliveryP99Seconds: deliveryP99,
+            instructionsPerMessage: instructions
         )
         log("bridge \(from.rawValue)->\(to.rawValue): \(Int(throughput.rate)) msg/s, \(String(format: "%.2f", result.cpuMicrosPerMessage)) µs CPU/msg")
         return result

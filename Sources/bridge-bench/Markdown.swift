@@ -10,7 +10,7 @@ extension Report {
         lines.append("Run \(date) on \(machine); load average before \(loadAverageBefore), after \(loadAverageAfter).")
         lines.append("\(pairs.first?.messages ?? 0) messages of \(size) B per pass, max_in_flight \(window), at-least-once everywhere (MQTT QoS 1, AMQP publisher confirms + persistent, Kafka acks=all + idempotence). Latency at 50% of each path's own peak rate.")
         lines.append("")
-        lines.append("| pair | bridge msg/s | direct ceiling msg/s (source / destination) | bridge ÷ ceiling | target | met | anchor msg/s | e2e p50 / p99 / p99.9 ms, bridge | e2e p50 / p99 ms, direct | bridge_forward_seconds p99 | bridge CPU µs/msg (s per 100k) | peak RSS | lost / dup |")
+        lines.append("| pair | bridge msg/s | direct ceiling msg/s (source / destination) | bridge ÷ ceiling | target | met | anchor msg/s | e2e p50 / p99 / p99.9 ms, bridge | e2e p50 / p99 ms, direct | bridge_forward_seconds p99 (bridge_delivery_seconds p50 / p99) | bridge CPU µs/msg (s per 100k) | peak RSS | lost / dup |")
         lines.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         for pair in pairs {
             guard let bridge = pair.bridge else {
@@ -22,7 +22,10 @@ extension Report {
             let e2e = bridge.latency.map { "\(ms($0.p50Micros)) / \(ms($0.p99Micros)) / \(ms($0.p999Micros))" } ?? "—"
             let slower = pair.sourceDirect.throughput.rate <= pair.destinationDirect.throughput.rate ? pair.sourceDirect : pair.destinationDirect
             let direct = slower.latency.map { "\(ms($0.p50Micros)) / \(ms($0.p99Micros)) (\(slower.broker))" } ?? "—"
-            let forward = bridge.forwardP99Seconds.map { $0.isInfinite ? "> largest bucket" : String(format: "≤ %.2f ms", $0 * 1000) } ?? "—"
+            func bucket(_ seconds: Double?) -> String {
+                seconds.map { $0.isInfinite ? "> largest bucket" : String(format: "≤ %.2f ms", $0 * 1000) } ?? "—"
+            }
+            let forward = "\(bucket(bridge.forwardP99Seconds)) (\(bucket(bridge.deliveryP50Seconds)) / \(bucket(bridge.deliveryP99Seconds)))"
             let cpu = String(format: "%.1f (%.2f)", bridge.cpuMicrosPerMessage, bridge.cpuSecondsPer100k)
             let met = pair.targetMet.map { $0 ? "yes" : "**no**" } ?? "—"
             lines.append("| \(pair.pair) | \(rate(bridge.throughput.rate)) | \(ceiling) | \(String(format: "%.0f%%", (pair.ratio ?? 0) * 100)) | \(pair.target) | \(met) | \(anchor) | \(e2e) | \(direct) | \(forward) | \(cpu) | \(mib(bridge.peakRSSBytes)) | \(bridge.throughput.lost) / \(bridge.throughput.duplicates) |")
