@@ -69,7 +69,13 @@ import Testing
 
     @Test func everyFormDecodes() throws {
         for (index, vector) in Self.everyForm.enumerated() {
-            let decoded = try #require(try decodeValue(bytes(hex: vector.hex)), "vector \(index): \(vector.hex)")
+            let decoded: AMQP10Value
+            do {
+                decoded = try decodeValue(bytes(hex: vector.hex))
+            } catch {
+                Issue.record("vector \(index) \(vector.hex): \(error)")
+                continue
+            }
             #expect(decoded == vector.value, "vector \(index): \(vector.hex)")
             #expect(try roundTrip(decoded) == decoded)
         }
