@@ -107,6 +107,8 @@ struct BridgeResult: Codable {
     var cpuMicrosPerMessage: Double
     var peakRSSBytes: Int
     var rssAfterBytes: Int
+    /// RSS once ready, before the first message: the floor under every load.
+    var rssIdleBytes: Int
     var forwardP99Seconds: Double?
     /// `bridge_delivery_seconds` (receive to source ack) at 50% load: bucket upper bounds.
     var deliveryP50Seconds: Double?
@@ -477,6 +479,7 @@ final class Bench {
         }
         let (bridge, port) = try startBridge(from: from, source, to: to, destination, tag: tag, maxInFlight: options.window)
         defer { bridge.stop() }
+        let idleRSS = bridge.statusBytes("VmRSS")
         let warm = try warmUp(producer, consumer, idle: 30)
         if warm.lost > 0 { log("warm-up through the bridge: \(warm.lost) of 1000 missing") }
         if options.callgrind { _ = try run(["callgrind_control", "--zero", String(bridge.pid)]) }
@@ -524,7 +527,7 @@ final class Bench {
             throughput: throughput, latency: latency, latencyRate: latencyRate,
             cpuSecondsPer100k: cpu / Double(options.messageCount) * 100_000,
             cpuMicrosPerMessage: cpu / Double(options.messageCount) * 1e6,
-            peakRSSBytes: bridge.statusBytes("VmHWM"), rssAfterBytes: bridge.statusBytes("VmRSS"),
+            peakRSSBytes: bridge.statusBytes("VmHWM"), rssAfterBytes: bridge.statusBytes("VmRSS"), rssIdleBytes: idleRSS,
             forwardP99Seconds: forward, deliveryP50Seconds: deliveryP50, deliveryP99Seconds: deliveryP99,
             instructionsPerMessage: instructions
         )

@@ -10,7 +10,7 @@ extension Report {
         lines.append("Run \(date) on \(machine); load average before \(loadAverageBefore), after \(loadAverageAfter).")
         lines.append("\(pairs.first?.messages ?? 0) messages of \(size) B per pass, max_in_flight \(window), at-least-once everywhere (MQTT QoS 1, AMQP publisher confirms + persistent, Kafka acks=all + idempotence). Latency at 50% of each path's own peak rate.")
         lines.append("")
-        lines.append("| pair | bridge msg/s | direct ceiling msg/s (source / destination) | bridge ÷ ceiling | target | met | anchor msg/s | e2e p50 / p99 / p99.9 ms, bridge | e2e p50 / p99 ms, direct | bridge_forward_seconds p99 (bridge_delivery_seconds p50 / p99) | bridge CPU µs/msg (s per 100k) | peak RSS | lost / dup |")
+        lines.append("| pair | bridge msg/s | direct ceiling msg/s (source / destination) | bridge ÷ ceiling | target | met | anchor msg/s | e2e p50 / p99 / p99.9 ms, bridge | e2e p50 / p99 ms, direct | bridge_forward_seconds p99 (bridge_delivery_seconds p50 / p99) | bridge CPU µs/msg (s per 100k) | peak RSS (idle) | lost / dup |")
         lines.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         for pair in pairs {
             guard let bridge = pair.bridge else {
@@ -28,7 +28,7 @@ extension Report {
             let forward = "\(bucket(bridge.forwardP99Seconds)) (\(bucket(bridge.deliveryP50Seconds)) / \(bucket(bridge.deliveryP99Seconds)))"
             let cpu = String(format: "%.1f (%.2f)", bridge.cpuMicrosPerMessage, bridge.cpuSecondsPer100k)
             let met = pair.targetMet.map { $0 ? "yes" : "**no**" } ?? "—"
-            lines.append("| \(pair.pair) | \(rate(bridge.throughput.rate)) | \(ceiling) | \(String(format: "%.0f%%", (pair.ratio ?? 0) * 100)) | \(pair.target) | \(met) | \(anchor) | \(e2e) | \(direct) | \(forward) | \(cpu) | \(mib(bridge.peakRSSBytes)) | \(bridge.throughput.lost) / \(bridge.throughput.duplicates) |")
+            lines.append("| \(pair.pair) | \(rate(bridge.throughput.rate)) | \(ceiling) | \(String(format: "%.0f%%", (pair.ratio ?? 0) * 100)) | \(pair.target) | \(met) | \(anchor) | \(e2e) | \(direct) | \(forward) | \(cpu) | \(mib(bridge.peakRSSBytes)) (\(mib(bridge.rssIdleBytes))) | \(bridge.throughput.lost) / \(bridge.throughput.duplicates) |")
         }
         let counted = pairs.compactMap { pair in pair.bridge?.instructionsPerMessage.map { (pair.pair, $0) } }
         if !counted.isEmpty {
