@@ -15,7 +15,11 @@ import Testing
     .enabled(if: BrokerEnvironment.isConfigured, BrokerEnvironment.disabledReason)
 )
 struct MatrixTests {
-    enum Proto: String { case mqtt, kafka, amqp }
+    enum Proto: String {
+        case mqtt, kafka, amqp
+        /// An MQTT 3.1.1 publisher on the MQTT 3.1.1 connection: payload only.
+        case mqtt3
+    }
 
     enum Variant: String, CaseIterable {
         /// Every byte value, every field.
@@ -50,6 +54,7 @@ struct MatrixTests {
         Pair(route: "a2k", source: .amqp, destinations: ["kafka"]),
         Pair(route: "a2a", source: .amqp, destinations: ["amqp"]),
         Pair(route: "fan", source: .mqtt, destinations: ["amqp", "kafka"], variants: [.full]),
+        Pair(route: "m3k", source: .mqtt3, destinations: ["kafka"], variants: [.full, .empty, .big]),
     ]
 
     static let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
@@ -117,6 +122,7 @@ struct MatrixTests {
             case .mqtt: routes += "    from: { connection: mq, topic: \"e2e/\(tag)/in/\(pair.route)/#\" }\n"
             case .kafka: routes += "    from: { connection: kf, topic: \(Self.kafkaSourceTopic(pair.route)), start: earliest }\n"
             case .amqp: routes += "    from: { connection: rb, queue: \(amqpSourceQueue(pair.route)) }\n"
+            case .mqtt3: routes += "    from: { connection: mq3, topic: \"e2e/\(tag)/in/\(pair.route)/#\" }\n"
             }
             routes += "    to:\n"
             for destination in pair.destinations {
@@ -258,6 +264,9 @@ struct MatrixTests {
     /// What `bridge-id` must be for a message of `pair` (nil: a fresh UUID).
     func expectedBridgeID(_ pair: Pair, _ variant: Variant) throws -> (exact: String?, prefix: String?, suffix: String?) {
         switch pair.source {
+        case .mqtt3:
+            let sha = try Peers.sha256Prefix(Array(mqttSourceTopic(pair.route).utf8) + [0] + Self.payload(variant))
+            return (nil, "mqtt:e2e-\(tag)-m-\(pair.route):", ":" + sha)
         case .mqtt:
             if let id = messageID(pair.route, variant) { return (id, nil, nil) }
             // mqtt:<client id>:<packet id>:<first 8 hex of sha-256(topic, 0x00, payload)>
@@ -342,11 +351,24 @@ struct MatrixTests {
         switch pair.source {
         case .kafka: #expect(record.timestamp == Self.kafkaTimestamp, "\(at): timestamp \(record.timestamp)")
         case .amqp: #expect(record.timestamp == Int64(Self.amqpTimestamp) * 1000, "\(at): timestamp \(record.timestamp)")
-        case .mqtt:
+        case .mqtt, .mqtt3:
             // MQTT has no timestamp: the record gets its produce time.
             let ms = Int64(sentAfter.timeIntervalSince1970 * 1000)
             #expect(record.timestamp >= ms - 1000 && record.timestamp <= Int64(Date().timeIntervalSince1970 * 1000), "\(at): timestamp \(record.timestamp)")
         }
+    }
+
+    /// From an MQTT 3.1.1 source only the payload comes: no key, no header but the bridge's,
+    /// the record stamped when produced.
+    func checkKafkaFrom311(_ record: KafkaRecord, _ pair: Pair, _ variant: Variant, sentAfter: Date) throws {
+        let at = "\(pair.route) \(variant) at Kafka"
+        #expect(record.value == Self.payload(variant), "\(at): value \(Peers.hex(record.value))")
+        #expect(record.key == nil, "\(at): no key \(Peers.hex(record.key))")
+        #expect(record.headers.map(\.name) == ["bridge-id", "bridge-hops"], "\(at): headers \(record.headers.map(\.name))")
+        #expect(record.header("bridge-hops") == "1", "\(at): bridge-hops")
+        try checkBridgeID(record.header("bridge-id"), pair, variant, "Kafka")
+        let ms = Int64(sentAfter.timeIntervalSince1970 * 1000)
+        #expect(record.timestamp >= ms - 1000 && record.timestamp <= Int64(Date().timeIntervalSince1970 * 1000), "\(at): timestamp \(record.timestamp)")
     }
 
     func checkAMQP(_ message: AMQPTestClient.Message, _ pair: Pair, _ variant: Variant) throws {
@@ -372,7 +394,7 @@ struct MatrixTests {
         case .amqp:
             #expect(p.timestamp == Self.amqpTimestamp, "\(at): timestamp")
             #expect((3_590_000...3_600_000).contains(Int(p.expiration ?? "") ?? 0), "\(at): expiration \(p.expiration ?? "nil")")
-        case .mqtt:
+        case .mqtt, .mqtt3:
             #expect(p.timestamp == nil, "\(at): MQTT has no timestamp")
             #expect((3_590_000...3_600_000).contains(Int(p.expiration ?? "") ?? 0), "\(at): expiration \(p.expiration ?? "nil")")
         }
@@ -395,6 +417,7 @@ struct MatrixTests {
         case "a2k": return ["expiry": n, "header:x-death": n, "header:CC": n]
         case "a2a": return ["header:x-death": n, "header:CC": n]
         case "fan": return ["expiry": n]
+        case "m3k": return [:]
         default: return [:]
         }
     }
@@ -442,8 +465,12 @@ struct MatrixTests {
         let sentAfter = Date()
         let publisher = try MQTTPeer(try brokers["MQTT_URL"], clientID: "e2e-pub-\(tag)")
         defer { publisher.close() }
+        let publisher3 = try MQTTPeer(try brokers["MQTT2_URL"], clientID: "e2e-pub3-\(tag)", version: .v311)
+        defer { publisher3.close() }
         for pair in Self.pairs {
             switch pair.source {
+            case .mqtt3:
+                for variant in pair.variants { try publisher3.publish(mqttSourceTopic(pair.route), payload: Self.payload(variant)) }
             case .mqtt: try publishMQTT(publisher, pair)
             case .kafka: try publishKafka(pair, bootstrap: cluster.bootstrap)
             case .amqp: try publishAMQP(amqp, pair)
@@ -517,7 +544,11 @@ struct MatrixTests {
                     Issue.record("\(pair.route) at Kafka: a value that was not sent: \(Peers.hex(record.value))")
                     continue
                 }
-                try checkKafka(record, pair, variant, sentAfter: sentAfter)
+                if pair.source == .mqtt3 {
+                    try checkKafkaFrom311(record, pair, variant, sentAfter: sentAfter)
+                } else {
+                    try checkKafka(record, pair, variant, sentAfter: sentAfter)
+                }
             }
             #expect(records.compactMap { Self.variant(of: $0.value ?? [1]) } == pair.variants, "\(pair.route) at Kafka: order")
         default:
