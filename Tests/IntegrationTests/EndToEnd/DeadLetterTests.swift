@@ -22,7 +22,7 @@ struct DeadLetterTests {
         directory = try PolicyKit.directory(tag)
     }
 
-    static let routes = ["large", "unroutable", "held", "tmpl", "retries"]
+    static let routes = ["large", "unroutable", "held", "tmpl", "retries", "rejected"]
 
     func config(kafka: String) throws -> String {
         """
@@ -68,6 +68,11 @@ struct DeadLetterTests {
             on_error:
               retry: { attempts: 3, backoff: 50ms, max_backoff: 200ms }
               dead_letter: { connection: m, topic: "\(tag)/dead/{route}" }
+          # exhausted: reject: basic.reject(requeue=false), so the queue's own dead-letter exchange applies.
+          - name: rejected
+            from: { connection: a, queue: \(tag).rej }
+            to: { connection: a, exchange: amq.topic, routing_key: \(tag).nobody }
+            on_error: { exhausted: reject }
         """
     }
 
@@ -77,7 +82,7 @@ struct DeadLetterTests {
         let mqttURL = try brokers["MQTT_URL"]
         let amqp = try AMQPTestClient(amqpURL)
         defer {
-            for queue in ["large", "ok", "full", "dead"] { amqp.deleteQueue("\(tag).\(queue)") }
+            for queue in ["large", "ok", "full", "dead", "rej", "rejdl"] { amqp.deleteQueue("\(tag).\(queue)") }
             amqp.deleteExchange("\(tag).dlx")
             amqp.close()
         }
@@ -88,6 +93,11 @@ struct DeadLetterTests {
             "\(tag).full", arguments: ["x-max-length": .int64(0), "x-overflow": .string("reject-publish")], bindings: [("amq.topic", "\(tag).full")]
         )
         try amqp.consume("\(tag).ok")
+        try amqp.declareQueue("\(tag).rejdl", bindings: [("amq.direct", "\(tag).rejdl")])
+        try amqp.declareQueue(
+            "\(tag).rej", arguments: ["x-dead-letter-exchange": .string("amq.direct"), "x-dead-letter-routing-key": .string("\(tag).rejdl")]
+        )
+        try amqp.consume("\(tag).rejdl")
 
         let cluster = try KafkaMockCluster(topics: ["src": 1, "dead": 1, "t.eu1": 1], brokers: 1)
         try KafkaTestClient.produce(
@@ -107,6 +117,7 @@ struct DeadLetterTests {
         try PolicyKit.mqttPublish(mqttURL, topic: "\(tag)/tmpl/x", payload: "tmpl-missing")
         try PolicyKit.mqttPublish(mqttURL, topic: "\(tag)/tmpl/x", payload: "tmpl-outside", userProperties: [("site", "eu1.evil")])
         try PolicyKit.mqttPublish(mqttURL, topic: "\(tag)/tmpl/x", payload: big, userProperties: [("site", "eu1")])
+        try amqp.publish(routingKey: "\(tag).rej", body: "reject-me")
         try PolicyKit.mqttPublish(mqttURL, topic: "\(tag)/held/x", payload: "held-1")
         try PolicyKit.mqttPublish(mqttURL, topic: "\(tag)/held/x", payload: "held-2")
         try PolicyKit.mqttPublish(mqttURL, topic: "\(tag)/retries/x", payload: "retry-me")
@@ -228,6 +239,13 @@ struct DeadLetterTests {
         #expect(failed("retries", "a", "nack") == 3, "three attempts, each nacked")
         #expect(PolicyKit.value(m, "bridge_messages_retried_total", [("route", "retries"), ("destination", "a")]) == 2)
         #expect(amqp.messages(from: "\(tag).ok").map(\.text) == ["small"], "the small message flows")
+        // reject: RabbitMQ dead-letters it itself (x-death); counted as dropped, not dead-lettered by the bridge.
+        let rejected = amqp.waitForMessages(from: "\(tag).rejdl", count: 1, timeout: 10)
+        #expect(rejected.map(\.text) == ["reject-me"] && rejected.first?.headerValue("x-death") != nil, "the queue's dead-letter exchange got it: \(rejected.map(\.text))")
+        let afterReject = bridge.metrics()
+        #expect(PolicyKit.value(afterReject, "bridge_messages_dropped_total", [("route", "rejected"), ("reason", "unroutable")]) == 1)
+        #expect(PolicyKit.value(afterReject, "bridge_messages_failed_total", [("route", "rejected"), ("destination", "a"), ("reason", "unroutable")]) == 1)
+        #expect(!afterReject.keys.contains { $0.hasPrefix("bridge_messages_dead_lettered_total{route=\"rejected\"") })
         bridge.assertAtRest(routes: Self.routes)
         for route in Self.routes {
             #expect(RouteCounts(m, route: route).inFlight == 0, "\(route): \(RouteCounts(m, route: route))")
