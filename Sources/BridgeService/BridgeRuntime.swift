@@ -193,7 +193,7 @@ final class BridgeRuntime: Sendable {
             policy: try route.deliveryPolicy(bridge: config.bridge, sourceProtocol: proto),
             source: source.deliverySource,
             sinks: try route.destinations.map(sink),
-            deadLetter: try route.onError.deadLetter.map(sink),
+            deadLetter: try route.onError.deadLetter.map { DeadLetterLog(try sink($0), route: route.name, logger: logger) },
             clock: clock
         )
         return Route(config: route, delivery: delivery, source: source, fingerprint: Fingerprint.of(route))

@@ -51,6 +51,11 @@ struct LogTests {
               - name: to-mes
                 from: { connection: plant, topic: "\(tag)/in/#" }
                 to: { connection: mes, exchange: amq.topic, routing_key: "\(tag).out" }
+              - name: small
+                from: { connection: plant, topic: "\(tag)/small/#" }
+                to: { connection: mes, exchange: amq.topic, routing_key: "\(tag).small" }
+                max_message_size: 10
+                on_error: { dead_letter: { connection: plant, topic: "\(tag)/dead" } }
               - name: from-refused
                 from: { connection: refused, queue: "\(tag).q", declare: { durable: true } }
                 to: { connection: plant, topic: "\(tag)/never" }
@@ -71,6 +76,12 @@ struct LogTests {
         )
         #expect(sent.succeeded)
         #expect(BridgeProcess.wait(20) { RouteCounts(bridge.metrics(), route: "to-mes").acked >= 1 }, "\(bridge.logTail)")
+        // Too large for the route: dead-lettered, and logged with its bridge-id.
+        let large = try ProcessRunner.run(
+            ["mosquitto_pub", "-L", "\(try brokers["MQTT_URL"])/\(tag)/small/x", "-q", "1", "-m", "a payload well over ten bytes"]
+        )
+        #expect(large.succeeded)
+        #expect(BridgeProcess.wait(20) { RouteCounts(bridge.metrics(), route: "small").acked >= 1 }, "\(bridge.logTail)")
         kill(bridge.pid, SIGHUP)
         #expect(BridgeProcess.wait(20) { bridge.logText.contains(#""msg":"reloaded""#) }, "\(bridge.logTail)")
         #expect(bridge.terminate() == 0)
@@ -100,7 +111,11 @@ struct LogTests {
         #expect(subscribed?["route"] == "to-mes" && subscribed?["connection"] == "plant", "\(String(describing: subscribed))")
         #expect(objects.contains { $0["msg"] == "AMQP connected" && $0["connection"] == "mes" }, "no AMQP connected line on mes")
         let drained = objects.filter { $0["msg"] == "route drained" }.compactMap { $0["route"] }
-        #expect(Set(drained) == ["to-mes", "from-refused"], "\(drained)")
+        #expect(Set(drained) == ["to-mes", "small", "from-refused"], "\(drained)")
+        let deadLettered = objects.first { $0["msg"] == "message dead-lettered" }
+        #expect(deadLettered?["route"] == "small" && deadLettered?["reason"] == "too_large", "\(String(describing: deadLettered))")
+        #expect(deadLettered?["bridge_id"]?.hasPrefix("mqtt:\(tag)-l1-small:") == true, "\(String(describing: deadLettered))")
+        #expect(!log.contains("a payload well over ten bytes"), "a payload was logged")
         // Every line at warning or above that is about a connection says which one.
         for object in objects where ["warning", "error"].contains(object["level"]) && object["msg"]?.contains("AMQP") == true {
             #expect(object["connection"] != nil, "\(object)")
