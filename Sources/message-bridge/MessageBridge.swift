@@ -96,7 +96,10 @@ struct Check: AsyncParsableCommand {
 
 /// `message-bridge run`: runs the bridge until SIGTERM or SIGINT.
 struct Run: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the bridge until SIGTERM/SIGINT; exits 0 after a clean drain.")
+    static let configuration = CommandConfiguration(
+        abstract: "Run the bridge until SIGTERM/SIGINT; exits 0 after a clean drain. SIGHUP reloads the route file.",
+        discussion: "SIGHUP re-reads the route file: an invalid file is logged and ignored; unchanged routes keep running; changed routes (and the routes of a changed connection) are drained, then replaced; removed routes are drained; added routes start. The bridge: section takes effect on the next start."
+    )
 
     @OptionGroup var options: CommonOptions
 
