@@ -102,7 +102,7 @@ final class AMQP10TestBroker {
             ((try? String(contentsOf: self.log, encoding: .utf8)) ?? "").contains("listening \(self.port)")
         }
         guard listening else {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
             throw BrokerEnvironment.Missing(description: "amqp10_broker.py serve did not listen within 10 s: \(logText)")
         }
     }
@@ -111,7 +111,7 @@ final class AMQP10TestBroker {
 
     deinit {
         if process.isRunning {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
     }

@@ -24,6 +24,7 @@ import argparse
 import base64
 import collections
 import json
+import signal
 import socket
 import sys
 import uuid
@@ -250,6 +251,8 @@ class Receiver(MessagingHandler):
 
 
 def main():
+    # A parent that ignores SIGTERM passes that on through exec: take the default back.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve")
