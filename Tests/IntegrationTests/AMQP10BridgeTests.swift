@@ -244,4 +244,37 @@ struct AMQP10BridgeTests {
         #expect(after.balanced, "\(after)")
         #expect(second.terminate() == 0, "SIGTERM exits 0: \(second.logTail)")
     }
+
+    @Test("a destination that rejects: a permanent failure without retries; exhausted: reject settles the source with rejected")
+    func rejected() throws {
+        let count = 200
+        let source = address(.qpidProton, "rej-in")
+        try AMQP10Peer.send(url: python.url, address: source, count: count, tag: "r\(tag)")
+        let bridge = try BridgeProcess(name: "rejected", yaml: """
+            version: 1
+            bridge: { name: \(tag), instance: r, http: "127.0.0.1:{{PORT}}", shutdown_timeout: 5s }
+            connections:
+              peer: { protocol: amqp10, url: "\(python.url)", idle_timeout: 10s }
+            routes:
+              - name: rej
+                from: { connection: peer, address: "\(source)" }
+                to: { connection: peer, address: "/reject/\(tag)" }
+                max_in_flight: 50
+                on_error: { retry: { attempts: 5, backoff: 1s }, exhausted: reject }
+            """, directory: directory)
+        defer { _ = bridge.terminate() }
+        func sample(_ name: String, _ labels: [String]) -> Double {
+            bridge.metrics().first { $0.key.hasPrefix(name + "{") && labels.allSatisfy($0.key.contains) }?.value ?? 0
+        }
+        let settled = BridgeProcess.wait(30) { sample("bridge_messages_dropped_total", [#"route="rej""#, #"reason="rejected""#]) >= Double(count) }
+        waitQuiet(bridge, route: "rej", timeout: 10)
+        let failed = sample("bridge_messages_failed_total", [#"route="rej""#, #"reason="rejected""#])
+        let retried = sample("bridge_messages_retried_total", [#"route="rej""#])
+        #expect(settled, "not every message was rejected: \(bridge.logTail)")
+        #expect(failed == Double(count), "each message failed once, as permanent: \(failed)")
+        #expect(retried == 0, "a rejected publish is not retried: \(retried)")
+        // The source settled them with `rejected`: the peer dropped them, nothing comes back.
+        #expect(try AMQP10Peer.receive(url: python.url, address: source, count: 1, idle: 2).isEmpty)
+        #expect(bridge.terminate() == 0, "SIGTERM exits 0: \(bridge.logTail)")
+    }
 }
