@@ -73,7 +73,8 @@ struct BlockedRouteTests {
         #expect(readiness?.code == 503 && readiness?.status == "not_ready", "\(String(describing: readiness))")
 
         // Retried at max_backoff (1 s, jittered to 0.5..1 s): over 3 s each of the two messages in
-        // flight per route is attempted 3 to 6 times more (not every 50 ms, and not never).
+        // flight per route is attempted 2 to 7 times more (not every 50 ms, and not never; the
+        // lower bound leaves room for late timers on a loaded machine).
         func nacks(_ route: String) -> Int {
             PolicyKit.value(bridge.metrics(), "bridge_messages_failed_total", [("route", route), ("destination", "a"), ("reason", "nack")])
         }
@@ -83,7 +84,7 @@ struct BlockedRouteTests {
         let rates = zip(before, after).map { $1 - $0 }
         print("blocked: nacks before \(before), after 3 s \(after): \(rates) more (2 messages in flight per route)")
         for (route, delta) in zip(Self.routes, rates) {
-            #expect((5...14).contains(delta), "\(route): \(delta) retries in 3 s with max_backoff 1 s and 2 messages in flight")
+            #expect((4...14).contains(delta), "\(route): \(delta) retries in 3 s with max_backoff 1 s and 2 messages in flight")
         }
 
         // Nothing acked, nothing dropped; the sources still hold every message.

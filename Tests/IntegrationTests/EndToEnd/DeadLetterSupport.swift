@@ -67,14 +67,6 @@ enum PolicyKit {
         }
         return out
     }
-
-    /// Whether RabbitMQ is being cut by the faults suite right now (its marker file is fresh).
-    static var rabbitCutInProgress: Bool {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: "/tmp/message-bridge-brokers/RABBIT-CUT"),
-            let date = attributes[.modificationDate] as? Date
-        else { return false }
-        return Date().timeIntervalSince(date) < 60
-    }
 }
 
 /// A `mosquitto_sub -F %j` (MQTT 5) that collects every message of a filter, with its
