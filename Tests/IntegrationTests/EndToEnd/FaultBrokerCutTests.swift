@@ -118,10 +118,10 @@ struct FaultBrokerCutTests {
         }
     }
 
-    /// Kafka → Kafka on a private kafka-mock-broker (3 brokers): one broker down and up,
-    /// injected produce, fetch and commit errors, then all brokers down for longer than the
-    /// group session (the window fills, the source pauses, the partitions are lost while
-    /// paused and must come back unpaused), and up again.
+    /// Kafka → Kafka on a private kafka-mock-broker (3 brokers): all brokers down for longer
+    /// than the group session with the window full (the source paused; the partitions are
+    /// lost while paused and must come back unpaused), up again, and while the group rejoins one
+    /// broker down and up and injected produce, fetch and commit errors.
     @Test("Kafka brokers down and up, and injected errors, mid-stream: nothing lost, reconnected, not ready during the cut")
     func kafkaCut() throws {
         let count = 3000
@@ -143,37 +143,41 @@ struct FaultBrokerCutTests {
                 from: { connection: k, topic: src, start: earliest }
                 to: { connection: k, topic: dst }
             """
+        // Two thirds of the stream wait in `src` before the route starts, and retriable produce
+        // errors hold back the bridge's first confirms, so the window (200) is full when every
+        // broker goes down; the rest is produced after they are back.
+        try KafkaTestClient.produce((0..<2 * count / 3).map { OutgoingRecord(partition: Int32($0 % 3), key: nil, value: String($0)) }, to: "src", bootstrap: cluster.bootstrap)
+        try cluster.control("errors produce 30 NOT_ENOUGH_REPLICAS")
         let bridge = try BridgeProcess(name: "kafka-cut", yaml: yaml, directory: directory)
         try #require(Self.waitReady(bridge), "never ready: \(bridge.logTail)")
-        try #require(FaultBridgeRestartTests.waitAssigned(bridge), "no Kafka partitions assigned: \(bridge.logTail)")
-        // Faster than the route: a backlog waits in `src`, so the window is full when every
-        // broker goes down.
-        let producer = PacedKafkaProducer(topic: "src", range: 0..<count, partitions: 3, bootstrap: cluster.bootstrap, rate: 5000)
-        let moving = BridgeProcess.wait(20) { RouteCounts(bridge.metrics(), route: "fwd").acked >= 200 }
-        try #require(moving, "the route did not move: \(bridge.logTail)")
+        // Cut with the window full: the produce errors hold the first confirms back.
+        let moving = BridgeProcess.wait(20) { RouteCounts(bridge.metrics(), route: "fwd").inFlight == 200 }
+        try #require(moving, "the window never filled: \(RouteCounts(bridge.metrics(), route: "fwd"))\n\(bridge.logTail)")
         let reconnectsBefore = bridge.reconnects("k")
         let ackedBefore = RouteCounts(bridge.metrics(), route: "fwd").acked
         let watcher = ReadinessWatcher(bridge)
-        try cluster.control("broker down 2")
-        Thread.sleep(forTimeInterval: 2)
-        try cluster.control("broker up 2")
-        try cluster.control("errors produce 20 NOT_LEADER_FOR_PARTITION")
-        try cluster.control("errors fetch 10 NOT_LEADER_FOR_PARTITION")
-        try cluster.control("errors offsetcommit 5 REQUEST_TIMED_OUT")
-        Thread.sleep(forTimeInterval: 1)
         try cluster.control("broker down all")
         let down = BridgeProcess.wait(8) { bridge.metrics()["bridge_connection_up{connection=\"k\",protocol=\"kafka\"}"] == 0 }
         Thread.sleep(forTimeInterval: 1)
         let whileDown = RouteCounts(bridge.metrics(), route: "fwd")
         Thread.sleep(forTimeInterval: 6)  // past session.timeout.ms
         try cluster.control("broker up all")
+        let producer = PacedKafkaProducer(topic: "src", range: 2 * count / 3..<count, partitions: 3, bootstrap: cluster.bootstrap, rate: 1000)
+        // While the group rejoins and the stream flows again: one broker down, then errors.
+        Thread.sleep(forTimeInterval: 0.5)
+        try cluster.control("broker down 2")
+        Thread.sleep(forTimeInterval: 2)
+        try cluster.control("broker up 2")
+        try cluster.control("errors produce 20 NOT_LEADER_FOR_PARTITION")
+        try cluster.control("errors fetch 10 NOT_LEADER_FOR_PARTITION")
+        try cluster.control("errors offsetcommit 5 REQUEST_TIMED_OUT")
         #expect(producer.wait() == nil)
         let counts = try KafkaTestClient.sequences("dst", partitions: 3, bootstrap: cluster.bootstrap, sent: count, timeout: 90)
         let ready = Self.waitReady(bridge, 20)
         Thread.sleep(forTimeInterval: 0.3)
         let statuses = watcher.stop()
         let reconnects = bridge.reconnects("k") - reconnectsBefore
-        print("Kafka cut: \(ackedBefore) of \(count) acked at the first cut; with every broker down: \(whileDown); /readyz went \(statuses.joined(separator: " → "))")
+        print("Kafka cut: \(ackedBefore) of \(count) acked at the cut; with every broker down: \(whileDown); /readyz went \(statuses.joined(separator: " → "))")
         counts.report("Kafka brokers down/up and injected errors, Kafka→Kafka", reconnects: reconnects, context: bridge.logTail)
         #expect(down, "bridge_connection_up{k} did not drop to 0 with every broker down")
         #expect(whileDown.inFlight == 200, "the window was not full with every broker down: \(whileDown)")
