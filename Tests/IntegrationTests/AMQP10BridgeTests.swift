@@ -277,4 +277,37 @@ struct AMQP10BridgeTests {
         #expect(try AMQP10Peer.receive(url: python.url, address: source, count: 1, idle: 2).isEmpty)
         #expect(bridge.terminate() == 0, "SIGTERM exits 0: \(bridge.logTail)")
     }
+
+    @Test("the destination peer restarts: the bridge reconnects and what was sent after the restart arrives")
+    func reconnect() throws {
+        let count = 300
+        var destination = try AMQP10TestBroker(directory: directory)
+        let port = destination.port
+        let source = address(.qpidProton, "rc-in")
+        let bridge = try BridgeProcess(name: "reconnect", yaml: """
+            version: 1
+            bridge: { name: \(tag), instance: c, http: "127.0.0.1:{{PORT}}", shutdown_timeout: 5s }
+            connections:
+              src: { protocol: amqp10, url: "\(python.url)", idle_timeout: 10s }
+              dst: { protocol: amqp10, url: "\(destination.url)", idle_timeout: 10s, reconnect: { initial: 100ms, max: 1s } }
+            routes:
+              - name: rc
+                from: { connection: src, address: "\(source)" }
+                to: { connection: dst, address: "rc-out" }
+            """, directory: directory)
+        defer { _ = bridge.terminate() }
+        #expect(waitConsuming(bridge, route: "rc"), "route not consuming: \(bridge.logTail)")
+        try AMQP10Peer.send(url: python.url, address: source, count: count, tag: "a\(tag)")
+        #expect(BridgeProcess.wait(30) { RouteCounts(bridge.metrics(), route: "rc").acked == count }, "first batch: \(bridge.logTail)")
+        destination.kill()
+        #expect(BridgeProcess.wait(10) { bridge.get("/readyz")?.contains(#""dst":"down""#) == true }, "the lost connection is not reported: \(bridge.get("/readyz") ?? "")")
+        destination = try AMQP10TestBroker(directory: directory, port: port)
+        try AMQP10Peer.send(url: python.url, address: source, count: count, start: count, tag: "b\(tag)")
+        let records = try AMQP10Peer.receive(url: destination.url, address: "rc-out", count: count, idle: 15)
+        let ids = Set(records.compactMap(\.id))
+        #expect(ids == Set((count..<(2 * count)).map { "m-b\(tag)-\($0)" }), "after the restart: \(ids.count) of \(count): \(bridge.logTail)")
+        let reconnects = bridge.metrics().first { $0.key.hasPrefix("bridge_connection_reconnects_total{") && $0.key.contains(#"connection="dst""#) }?.value ?? 0
+        #expect(reconnects >= 1, "bridge_connection_reconnects_total{connection=dst} \(reconnects)")
+        #expect(BridgeProcess.wait(10) { bridge.get("/readyz")?.contains(#""status":"ready""#) == true }, "not ready again: \(bridge.get("/readyz") ?? "")")
+    }
 }

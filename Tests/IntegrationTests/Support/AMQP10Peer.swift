@@ -85,15 +85,17 @@ final class AMQP10TestBroker {
     private let process: Process
     let log: URL
 
-    init(directory: URL, idleTimeout: Double = 4) throws {
-        port = BridgeProcess.freePort()
-        url = "amqp://127.0.0.1:\(port)"
-        log = directory.appendingPathComponent("amqp10-peer-\(port).log")
+    /// - Parameters:
+    ///   - port: The port to listen on (a free one by default; the same one to restart).
+    init(directory: URL, port: Int? = nil, idleTimeout: Double = 4) throws {
+        self.port = port ?? BridgeProcess.freePort()
+        url = "amqp://127.0.0.1:\(self.port)"
+        log = directory.appendingPathComponent("amqp10-peer-\(self.port)-\(UUID().uuidString.prefix(4)).log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         process = Process()
         process.executableURL = URL(fileURLWithPath: AMQP10Peer.python)
-        process.arguments = [AMQP10Peer.script, "serve", "--port", String(port), "--idle-timeout", String(idleTimeout)]
+        process.arguments = [AMQP10Peer.script, "serve", "--port", String(self.port), "--idle-timeout", String(idleTimeout)]
         process.standardOutput = handle
         process.standardError = handle
         process.standardInput = FileHandle.nullDevice
@@ -102,16 +104,24 @@ final class AMQP10TestBroker {
             ((try? String(contentsOf: self.log, encoding: .utf8)) ?? "").contains("listening \(self.port)")
         }
         guard listening else {
-            kill(process.processIdentifier, SIGKILL)
+            Foundation.kill(process.processIdentifier, SIGKILL)
             throw BrokerEnvironment.Missing(description: "amqp10_broker.py serve did not listen within 10 s: \(logText)")
         }
     }
 
     var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 
+    /// Kills the broker (its messages are gone with it).
+    func kill() {
+        if process.isRunning {
+            Foundation.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
     deinit {
         if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
+            Foundation.kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
     }
