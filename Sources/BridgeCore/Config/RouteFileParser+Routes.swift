@@ -129,8 +129,16 @@ extension RouteFileParser {
         switch source {
         case .mqtt(let s): return s.filter.matchesEverything
         case .kafka(let s): return s.topics.contains(where: RouteFileParser.kafkaPatternTakesEverything)
-        case .amqp, .amqp10: return false
+        case .amqp(let s): return s.declare?.bindings.contains { RouteFileParser.bindingTakesEverything($0.routingKey) } ?? false
+        case .amqp10: return false
         }
+    }
+
+    /// A topic-exchange binding key that matches every routing key (`#`, `#.#`, `*.#`, …): the
+    /// AMQP form of MQTT's `#`, which needs `allow_all`.
+    static func bindingTakesEverything(_ key: String) -> Bool {
+        let words = key.split(separator: ".", omittingEmptySubsequences: false)
+        return words.contains("#") && words.allSatisfy { $0 == "#" || $0 == "*" }
     }
 
     static func kafkaPatternTakesEverything(_ topic: String) -> Bool {
@@ -209,6 +217,13 @@ extension RouteFileParser {
                 reader.fail(f.entries["queue"], f.path("queue"), "a queue name is 1 to 255 bytes")
             }
             let declare = parseDeclare(reader.optional(f, "declare"), f.path("declare"))
+            for (i, binding) in (declare?.bindings ?? []).enumerated() where !allowAll && RouteFileParser.bindingTakesEverything(binding.routingKey) {
+                let bindingPath = "\(f.path("declare")).bindings[\(i)].routing_key"
+                reader.fail(
+                    f.entries["declare"], bindingPath, "the binding '\(binding.routingKey)' takes every message of exchange '\(binding.exchange)'",
+                    hint: "bind the routing keys to forward, or set allow_all: true on the route to make it an open conduit on purpose"
+                )
+            }
             return .amqp(.init(connection: conn.name, queue: queue, declare: declare))
         case .amqp10:
             guard let address = reader.string(f, "address", required: true, hint: "the node to receive from, e.g. /queue/orders (RabbitMQ) or orders") else {
