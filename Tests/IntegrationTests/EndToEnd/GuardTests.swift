@@ -38,6 +38,7 @@ struct GuardTests {
           in: { protocol: mqtt, url: "\(mqtt)" }
           out: { protocol: mqtt, url: "\(try brokers["MQTT_URL"])" }
           k: { protocol: kafka, bootstrap_servers: "\(try brokers["KAFKA_BOOTSTRAP"])" }
+          a: { protocol: amqp, url: "\(try brokers["AMQP_URL"])" }
         routes:
           - name: everything
             from: \(source)
@@ -48,10 +49,14 @@ struct GuardTests {
     @Test("a catch-all source without allow_all is refused by check and run with exit 1 and the reason; with allow_all it runs")
     func allowAll() throws {
         let executable = BridgeProcess.executable.path
-        for (source, words) in [
-            (##"{ connection: in, topic: "#" }"##, "takes every message on the broker"),
-            (##"{ connection: in, topic: "+/#" }"##, "takes every message on the broker"),
-            (#"{ connection: k, topic: "^.*" }"#, "takes every topic of the cluster"),
+        for (source, words, key) in [
+            (##"{ connection: in, topic: "#" }"##, "takes every message on the broker", "routes[0].from.topic"),
+            (##"{ connection: in, topic: "+/#" }"##, "takes every message on the broker", "routes[0].from.topic"),
+            (#"{ connection: k, topic: "^.*" }"#, "takes every topic of the cluster", "routes[0].from.topic"),
+            (
+                ##"{ connection: a, queue: \##(tag).all, declare: { durable: false, bindings: [ { exchange: amq.topic, routing_key: "#" } ] } }"##,
+                "takes every message of exchange 'amq.topic'", "routes[0].from.declare.bindings[0].routing_key"
+            ),
         ] {
             let file = try writeFile(
                 "catch-all-\(UUID().uuidString.prefix(4)).yaml",
@@ -60,7 +65,7 @@ struct GuardTests {
             let check = try ProcessRunner.run([executable, "check", "--config", file.path])
             #expect(check.status == 1, "check of \(source): \(check)")
             #expect(
-                check.stderr.contains(words) && check.stderr.contains("allow_all: true") && check.stderr.contains("routes[0].from.topic"),
+                check.stderr.contains(words) && check.stderr.contains("allow_all: true") && check.stderr.contains(key),
                 "check names the key, the reason and the way out: \(check.stderr)"
             )
             let run = try ProcessRunner.run([executable, "run", "--config", file.path], timeout: .seconds(15))
