@@ -60,11 +60,12 @@ enum AMQP10Peer {
         }
     }
 
-    /// Receives (and accepts) from `address` until `count` messages came or `idle` seconds
-    /// passed without one.
-    static func receive(url: String, address: String, count: Int, idle: Double = 5) throws -> [AMQP10Record] {
+    /// Receives (and accepts) from `address` until `count` messages came (`count` distinct
+    /// message ids when `unique`) or `idle` seconds passed without one.
+    static func receive(url: String, address: String, count: Int, idle: Double = 5, unique: Bool = false) throws -> [AMQP10Record] {
         let out = try ProcessRunner.run(
-            [python, script, "receive", "--url", url, "--address", address, "--count", String(count), "--timeout", String(idle)],
+            [python, script, "receive", "--url", url, "--address", address, "--count", String(count), "--timeout", String(idle)]
+                + (unique ? ["--unique"] : []),
             timeout: .seconds(180)
         )
         guard out.status == 0 else { throw BrokerEnvironment.Missing(description: "amqp10_broker.py receive failed: \(out)") }

@@ -15,8 +15,9 @@
       Sends N messages m-<tag>-<i> with a data section, properties, application-properties
       and a partition key, waits until the peer accepted each (prints `sent N`).
 
-  amqp10_broker.py receive --url URL --address A --count N [--timeout S]
-      Receives and accepts messages until N were received or S seconds passed without one;
+  amqp10_broker.py receive --url URL --address A --count N [--timeout S] [--unique]
+      Receives and accepts messages until N were received (N distinct ids with --unique)
+      or S seconds passed without one;
       prints each as a JSON line, then `{"done": n}`.
 """
 
@@ -199,10 +200,11 @@ class Sender(MessagingHandler):
 
 
 class Receiver(MessagingHandler):
-    def __init__(self, url, address, count, timeout):
+    def __init__(self, url, address, count, timeout, unique):
         super().__init__(prefetch=500)
-        self.url, self.address, self.count, self.timeout = url, address, count, timeout
+        self.url, self.address, self.count, self.timeout, self.unique = url, address, count, timeout, unique
         self.received = 0
+        self.ids = set()
         self.timer = None
 
     def on_start(self, event):
@@ -244,8 +246,9 @@ class Receiver(MessagingHandler):
         }
         print(json.dumps(record), flush=True)
         self.received += 1
+        self.ids.add(record["id"])
         self.arm()
-        if self.received >= self.count:
+        if (len(self.ids) if self.unique else self.received) >= self.count:
             self.timer.cancel()
             event.connection.close()
 
@@ -269,6 +272,7 @@ def main():
     receive.add_argument("--address", required=True)
     receive.add_argument("--count", type=int, required=True)
     receive.add_argument("--timeout", type=float, default=10)
+    receive.add_argument("--unique", action="store_true", help="count distinct message ids, not messages")
     args = parser.parse_args()
     if args.command == "serve":
         Container(Broker(args.port or free_port(), args.idle_timeout)).run()
@@ -280,7 +284,7 @@ def main():
             print("failed %d" % len(sender.failed), file=sys.stderr, flush=True)
             sys.exit(1)
     else:
-        receiver = Receiver(args.url, args.address, args.count, args.timeout)
+        receiver = Receiver(args.url, args.address, args.count, args.timeout, args.unique)
         Container(receiver).run()
         print(json.dumps({"done": receiver.received}), flush=True)
 
