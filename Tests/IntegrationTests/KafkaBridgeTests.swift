@@ -86,7 +86,7 @@ struct KafkaBridgeTests {
     }
 
     /// Reads `dst` until every sequence in 0..<count arrived; reports duplicates.
-    func readAll(_ cluster: KafkaMockCluster, count: Int, partitions: Int, timeout: TimeInterval = 60) throws -> (records: [KafkaRecord], missing: [Int], duplicates: Int) {
+    func readAll(_ cluster: KafkaMockCluster, count: Int, partitions: Int, timeout: TimeInterval = 120) throws -> (records: [KafkaRecord], missing: [Int], duplicates: Int) {
         let records = try KafkaTestClient.consume("dst", partitions: partitions, bootstrap: cluster.bootstrap, timeout: timeout) {
             Self.sequences($0).count >= count
         }
