@@ -337,17 +337,13 @@ public final class AMQP10Source: DeliverySource, AMQP10ConnectionUser, AMQP10Lin
         }
     }
 
-    /// Grants credit up to the window minus what is unsettled (0 once stopped). Sends a
-    /// flow only when the grant moves by a quarter of the window or more (or to/from 0).
+    /// Grants credit up to the window minus what is unsettled (0 once stopped): at most one
+    /// flow per loop tick, since accepts are flushed once per tick.
     private func grant(force: Bool = false) {
         guard attached, let connection, let handle else { return }
         let credit: UInt32 = stopped ? 0 : window - min(window, UInt32(unsettled.count))
         let target = deliveryCount &+ credit
-        let current = Int32(bitPattern: grantedUpTo &- deliveryCount)
-        let change = Int64(Int32(bitPattern: target &- grantedUpTo))
-        guard force || change != 0 else { return }
-        let threshold = Int64(max(1, window / 4))
-        if !force, credit != 0, current > 0, abs(change) < threshold { return }
+        guard force || target != grantedUpTo else { return }
         grantedUpTo = target
         connection.sendFlow(handle: handle, deliveryCount: deliveryCount, linkCredit: credit)
     }
