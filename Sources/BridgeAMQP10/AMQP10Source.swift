@@ -57,6 +57,8 @@ public final class AMQP10Source: DeliverySource, AMQP10ConnectionUser, AMQP10Lin
     private var stopped = false
     private var paused = false
     private var attachFailures = 0
+    /// Deliveries the peer sent beyond the credit (released back).
+    private var overshoot = 0
     private let consumingBox = NIOLockedValueBox(false)
 
     var eventLoop: any EventLoop { supervisor.eventLoop }
@@ -259,10 +261,22 @@ public final class AMQP10Source: DeliverySource, AMQP10ConnectionUser, AMQP10Lin
             dropped: dropped
         )
         if complete.settled != true { unsettled.insert(id) }
-        let result = delivery.receive(envelope, partition: 0, token: UInt64(id))
-        if result != .accepted {
+        switch delivery.receive(envelope, partition: 0, token: UInt64(id)) {
+        case .accepted:
+            break
+        case .windowFull:
+            // The peer sent past our credit. RabbitMQ 3.x's plugin does when a flow arrives
+            // while messages are on their way from the queue to the link: give it back.
+            guard unsettled.remove(id) != nil else { return }
+            connection.sendDisposition(first: id, last: id, state: .released)
+            overshoot += 1
+            if overshoot == 1 || overshoot % 1000 == 0 {
+                logger.info("AMQP 1.0 peer sent past the link credit; released for redelivery", metadata: ["count": "\(overshoot)"])
+            }
+            grant()
+        case .notTaking:
             // Draining: left unsettled, released at close.
-            logger.debug("AMQP 1.0 delivery not taken: \(result)")
+            logger.debug("AMQP 1.0 delivery not taken while draining")
         }
     }
 
@@ -337,13 +351,17 @@ public final class AMQP10Source: DeliverySource, AMQP10ConnectionUser, AMQP10Lin
         }
     }
 
-    /// Grants credit up to the window minus what is unsettled (0 once stopped): at most one
-    /// flow per loop tick, since accepts are flushed once per tick.
+    /// Grants credit up to the window minus what is unsettled (0 once stopped). A flow goes
+    /// out when the peer's remaining credit is under half the window, or nothing is
+    /// unsettled, or the credit drops (stop): few flows, and the full window when idle.
     private func grant(force: Bool = false) {
         guard attached, let connection, let handle else { return }
         let credit: UInt32 = stopped ? 0 : window - min(window, UInt32(unsettled.count))
         let target = deliveryCount &+ credit
-        guard force || target != grantedUpTo else { return }
+        guard target != grantedUpTo || force else { return }
+        let remaining = Int64(Int32(bitPattern: grantedUpTo &- deliveryCount))
+        let lowering = Int32(bitPattern: target &- grantedUpTo) < 0
+        guard force || lowering || remaining * 2 < Int64(window) || unsettled.isEmpty else { return }
         grantedUpTo = target
         connection.sendFlow(handle: handle, deliveryCount: deliveryCount, linkCredit: credit)
     }
