@@ -78,6 +78,35 @@ struct ConfigLoaderTests {
         #expect(errors.errors.contains { $0.path == "connections.plant.url" && $0.message.contains("BROKER") })
     }
 
+    @Test("two MQTT connections to one broker with one client id are refused; distinct ids or brokers pass")
+    func mqttClientIDsCollide() throws {
+        func file(_ a: String, _ b: String) -> String {
+            """
+            version: 1
+            bridge: { name: plant }
+            connections:
+              a: { protocol: mqtt, url: "mqtt://127.0.0.1:1883"\(a) }
+              b:
+                protocol: mqtt
+                url: "mqtt://127.0.0.1:\(b)"
+            routes:
+              - name: r
+                from: { connection: a, topic: "in/x" }
+                to: { connection: b, topic: out }
+            """
+        }
+        guard case .failure(let errors) = load(file("", "1883")) else { Issue.record("expected an error"); return }
+        #expect(errors.errors.count == 1)
+        let error = try #require(errors.errors.first)
+        #expect(error.path == "connections.b.client_id")
+        #expect(error.line == 5)
+        #expect(error.message.contains("'a' and 'b'") && error.message.contains("127.0.0.1:1883") && error.message.contains("'plant'"))
+        #expect(error.hint == "set a different client_id on one of them")
+        // A second broker, or a client id of its own, is fine.
+        #expect((try? load(file("", "1893")).get()) != nil)
+        #expect((try? load(file(", client_id: plant-a", "1883")).get()) != nil)
+    }
+
     @Test("reserved librdkafka properties are refused with the reason")
     func reservedKafkaProperties() {
         let yaml = """

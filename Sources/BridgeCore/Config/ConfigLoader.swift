@@ -141,8 +141,40 @@ final class RouteFileParser {
                 connections[i].settings = .kafka(k)
             }
         }
+        checkMQTTClientIDs(connections, top.entries["connections"])
         let routes = parseRoutes(reader.required(top, "routes"), bridge: bridge, connections: connections)
         return BridgeConfig(file: file, bridge: bridge, connections: connections, routes: routes)
+    }
+
+    /// Two MQTT connections that reach one broker with one client id would both publish as
+    /// `<client_id>-<instance>-pub`: the broker would hand that session back and forth between
+    /// them for ever, each takeover disconnecting the other with its publishes in flight.
+    func checkMQTTClientIDs(_ connections: [ConnectionConfig], _ node: Node?) {
+        func endpoints(_ m: MQTTConnectionSettings) -> Set<String> {
+            Set(m.urls.map { "\($0.host.lowercased()):\($0.port)" })
+        }
+        func settingsNode(_ name: String) -> (key: Node?, clientID: Node?) {
+            guard case .mapping(let mapping)? = node else { return (nil, nil) }
+            for (key, value) in mapping where key.scalar?.string == name {
+                if case .mapping(let fields) = value { return (key, fields["client_id"]) }
+                return (key, nil)
+            }
+            return (nil, nil)
+        }
+        var earlier: [(name: String, settings: MQTTConnectionSettings)] = []
+        for connection in connections {
+            guard case .mqtt(let m) = connection.settings else { continue }
+            if let other = earlier.first(where: { $0.settings.clientID == m.clientID && !endpoints($0.settings).isDisjoint(with: endpoints(m)) }) {
+                let nodes = settingsNode(connection.name)
+                let shared = endpoints(m).intersection(endpoints(other.settings)).sorted().joined(separator: ", ")
+                reader.fail(
+                    nodes.clientID ?? nodes.key, "connections.\(connection.name).client_id",
+                    "connections '\(other.name)' and '\(connection.name)' reach the same broker (\(shared)) with client id '\(m.clientID)': their publishing clients would take each other's session over",
+                    hint: "set a different client_id on one of them"
+                )
+            }
+            earlier.append((connection.name, m))
+        }
     }
 
     // MARK: bridge
