@@ -56,9 +56,6 @@ struct FaultBridgeRestartTests {
           - name: from-kafka
             from: { connection: k, topic: k.in, start: earliest }
             to: { connection: mq2, topic: "\(tag)/k/out", qos: 1 }
-            # The Kafka source pauses its partitions when the window is full, and librdkafka
-            # takes about a second to fetch again after the resume: a window per second.
-            max_in_flight: 1000
           - name: from-amqp
             from:
               connection: rb
