@@ -71,7 +71,7 @@ done
     echo
     echo "Written by \`deploy/bench.sh\` ($(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$ROOT" rev-parse --short HEAD))."
     echo "Release build; brokers from \`deploy/brokers.sh\` on the same machine; Kafka is a private"
-    echo "librdkafka mock cluster (in memory: no throughput reference, see the README)."
+    echo "librdkafka mock cluster (in memory: no throughput reference, see the notes below)."
     for size in $SIZES; do
         [ -f "$WORK/size-$size.md" ] || continue
         echo

@@ -94,7 +94,7 @@ final class AMQPLoad: ChannelInboundHandler, @unchecked Sendable {
                 }
             }
             .connect(host: address.host, port: address.port).wait()
-        try load.opened.futureResult.wait()
+        try load.opened.futureResult.wait(within: 20, "AMQP connection.open / channel.open at \(url)")
         return load
     }
 
@@ -110,7 +110,7 @@ final class AMQPLoad: ChannelInboundHandler, @unchecked Sendable {
             self.pending.append(promise)
             self.write(.method(method), flush: true)
         }
-        return try promise.futureResult.wait()
+        return try promise.futureResult.wait(within: 30, "answer to \(method)")
     }
 
     func declareQueue(_ name: String) throws {
@@ -157,7 +157,7 @@ final class AMQPLoad: ChannelInboundHandler, @unchecked Sendable {
             }
             self.pump(flush: true)
         }
-        return try promise.futureResult.wait()
+        return try promise.futureResult.wait(within: 600, "confirms for \(count) messages")
     }
 
     private func pump(flush: Bool) {

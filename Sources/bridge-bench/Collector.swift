@@ -156,3 +156,28 @@ struct Pacer {
         return min(total, Int(elapsed * rate) + 1)
     }
 }
+
+/// A broker that stops answering must not hang the bench (a RabbitMQ restarted mid-handshake did).
+struct BenchTimeout: Error, CustomStringConvertible {
+    var description: String
+}
+
+extension EventLoopFuture {
+    /// `wait()`, failing after `seconds`.
+    func wait(within seconds: Int64, _ what: String) throws -> Value {
+        let promise = eventLoop.makePromise(of: Value.self)
+        let done = NIOLoopBoundBox(false, eventLoop: eventLoop)
+        let task = eventLoop.scheduleTask(in: .seconds(seconds)) {
+            guard !done.value else { return }
+            done.value = true
+            promise.fail(BenchTimeout(description: "no answer within \(seconds) s: \(what)"))
+        }
+        whenComplete { result in
+            task.cancel()
+            guard !done.value else { return }
+            done.value = true
+            promise.completeWith(result)
+        }
+        return try promise.futureResult.wait()
+    }
+}

@@ -57,7 +57,7 @@ final class MQTTLoad: ChannelInboundHandler, @unchecked Sendable {
         var buffer = channel.allocator.buffer(capacity: 64)
         try MQTTPacketEncoder.encode(.connect(connect), version: .v5, into: &buffer)
         try channel.writeAndFlush(buffer).wait()
-        let receiveMaximum = try load.connected.futureResult.wait()
+        let receiveMaximum = try load.connected.futureResult.wait(within: 20, "MQTT CONNACK from \(url)")
         try eventLoop.submit { load.window = min(load.window, Int(receiveMaximum)) }.wait()
         return load
     }
@@ -84,7 +84,7 @@ final class MQTTLoad: ChannelInboundHandler, @unchecked Sendable {
             }
             self.context?.writeAndFlush(NIOAny(buffer), promise: nil)
         }
-        try promise.futureResult.wait()
+        try promise.futureResult.wait(within: 30, "SUBACK for \(filter)")
     }
 
     /// Publishes `count` messages at QoS 1 to `topic` and returns the time the last PUBACK arrived.
@@ -107,7 +107,7 @@ final class MQTTLoad: ChannelInboundHandler, @unchecked Sendable {
             }
             self.pump(flush: true)
         }
-        return try promise.futureResult.wait()
+        return try promise.futureResult.wait(within: 600, "PUBACKs for \(count) messages")
     }
 
     private func pump(flush: Bool) {
