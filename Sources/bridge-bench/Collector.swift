@@ -166,17 +166,20 @@ extension EventLoopFuture {
     /// `wait()`, failing after `seconds`.
     func wait(within seconds: Int64, _ what: String) throws -> Value {
         let promise = eventLoop.makePromise(of: Value.self)
-        let done = NIOLoopBoundBox(false, eventLoop: eventLoop)
+        let done = NIOLockedValueBox(false)
+        /// True for the first caller only.
+        @Sendable func first() -> Bool {
+            done.withLockedValue { done in
+                defer { done = true }
+                return !done
+            }
+        }
         let task = eventLoop.scheduleTask(in: .seconds(seconds)) {
-            guard !done.value else { return }
-            done.value = true
-            promise.fail(BenchTimeout(description: "no answer within \(seconds) s: \(what)"))
+            if first() { promise.fail(BenchTimeout(description: "no answer within \(seconds) s: \(what)")) }
         }
         whenComplete { result in
             task.cancel()
-            guard !done.value else { return }
-            done.value = true
-            promise.completeWith(result)
+            if first() { promise.completeWith(result) }
         }
         return try promise.futureResult.wait()
     }
