@@ -22,6 +22,8 @@ public enum DeliveryAction: Sendable {
     case scheduleRetry(DeliveryTag, after: TimeAmount)
     /// A revoked partition has nothing in flight any more (or was abandoned): commit and let go.
     case partitionReleased(partition: Int, generation: UInt32)
+    /// The message failed transiently for the first time (``DeliverySource/attemptFailed(_:partition:generation:)``).
+    case attemptFailed(SourceToken, partition: Int, generation: UInt32)
     /// The drain finished: nothing is in flight any more (what was abandoned stays unacked).
     case drained
 }

@@ -12,9 +12,14 @@ public protocol DeliverySource: AnyObject, Sendable {
     func resume()
     /// A revoked partition has nothing in flight any more (or was abandoned): commit it.
     func partitionReleased(_ partition: Int, generation: UInt32)
+    /// The message failed transiently for the first time and is being retried. A source
+    /// that gives unsettled messages back to its peer can say so then (AMQP 1.0 settles
+    /// them `modified` with `delivery-failed` instead of `released`). At most once per message.
+    func attemptFailed(_ token: SourceToken, partition: Int, generation: UInt32)
 }
 
 extension DeliverySource {
     public func reject(_ token: SourceToken, partition: Int, generation: UInt32) {}
     public func partitionReleased(_ partition: Int, generation: UInt32) {}
+    public func attemptFailed(_ token: SourceToken, partition: Int, generation: UInt32) {}
 }

@@ -303,6 +303,8 @@ extension DeliveryStateMachine {
         var forwarded = false
         var outcome: Outcome = .confirmed
         var outcomeReason = ""
+        /// ``DeliveryAction/attemptFailed(_:partition:generation:)`` was sent.
+        var failedReported = false
     }
 
     enum Outcome: UInt8 {
@@ -439,6 +441,11 @@ extension DeliveryStateMachine {
             attempt: lanes[lane].attempt,
             sequence: entries[Int(slot)].sequence
         )
+        if failure.kind == .transient && !entries[Int(slot)].failedReported {
+            entries[Int(slot)].failedReported = true
+            let entry = entries[Int(slot)]
+            actions.append(.attemptFailed(entry.token, partition: entry.partition, generation: entry.generation))
+        }
         if lanes[lane].blocked {
             lanes[lane].phase = .waitingRetry
             actions.append(.scheduleRetry(tag, after: jittered(policy.retry.maxBackoff.nanoseconds)))

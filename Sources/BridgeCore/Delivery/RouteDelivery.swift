@@ -180,7 +180,7 @@ public final class RouteDelivery: Sendable {
         var other = state.spare.popLast() ?? []
         while let action = actions.popFirst() {
             switch action {
-            case .acknowledge, .reject, .pause, .resume, .partitionReleased:
+            case .acknowledge, .reject, .pause, .resume, .partitionReleased, .attemptFailed:
                 state.sourceCalls.append(action)
             case .publish, .scheduleRetry, .drained:
                 other.append(action)
@@ -232,6 +232,8 @@ public final class RouteDelivery: Sendable {
             clock.schedule(after: delay) { [self] in self.retryDue(tag) }
         case .partitionReleased(let partition, let generation):
             source.partitionReleased(partition, generation: generation)
+        case .attemptFailed(let token, let partition, let generation):
+            source.attemptFailed(token, partition: partition, generation: generation)
         case .drained:
             break
         }

@@ -79,6 +79,8 @@ struct RouteModel {
         var permanentFailure = Set<Int>()
         /// Failed attempts per destination that use up the retry budget.
         var charged: [Int: Int] = [:]
+        /// The core said the message failed transiently (at most once).
+        var attemptFailed = false
     }
 
     var machine: DeliveryStateMachine
@@ -320,6 +322,16 @@ struct RouteModel {
                 checkRelease(token, partition: partition, generation: generation, rejected: false)
             case .reject(let token, let partition, let generation):
                 checkRelease(token, partition: partition, generation: generation, rejected: true)
+            case .attemptFailed(let token, let partition, let generation):
+                guard let message = messages[token], message.fate == .inFlight else {
+                    fail("attemptFailed for \(token), which is not in flight")
+                    break
+                }
+                if message.attemptFailed { fail("attemptFailed twice for \(token)") }
+                if message.generation != generation || message.partition != partition {
+                    fail("attemptFailed for \(token) with generation \(generation), received in \(message.generation)")
+                }
+                messages[token]!.attemptFailed = true
             case .pause:
                 paused = true
             case .resume:

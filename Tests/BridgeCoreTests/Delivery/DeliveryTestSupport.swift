@@ -54,6 +54,8 @@ struct Harness {
     var timers: [(due: NIODeadline, tag: DeliveryTag, delay: TimeAmount)] = []
     var acked: [(token: SourceToken, partition: Int, generation: UInt32)] = []
     var rejected: [SourceToken] = []
+    /// Tokens of ``DeliveryAction/attemptFailed(_:partition:generation:)``, in order.
+    var attemptFailed: [SourceToken] = []
     var pauses = 0
     var resumes = 0
     var released: [(partition: Int, generation: UInt32)] = []
@@ -170,6 +172,8 @@ struct Harness {
                 acked.append((token, partition, generation))
             case .reject(let token, _, _):
                 rejected.append(token)
+            case .attemptFailed(let token, _, _):
+                attemptFailed.append(token)
             case .pause: pauses += 1
             case .resume: resumes += 1
             case .scheduleRetry(let tag, let delay):
