@@ -18,7 +18,10 @@ import Foundation
 ///
 /// - `accepted` once every destination confirmed (``acknowledge(_:partition:generation:)``);
 /// - `rejected`, with an error description, when the route's `exhausted` is `reject`;
-/// - `released` at shutdown for what is still unsettled (the peer delivers it again);
+/// - at shutdown, what is still unsettled goes back to the peer: `modified` with
+///   `delivery-failed` for a message a destination failed transiently (the core's
+///   ``attemptFailed(_:partition:generation:)``; the peer counts the failed delivery), else
+///   `released`;
 /// - a message that cannot be decoded is `rejected` with `amqp:decode-error`.
 ///
 /// The address is partition 0 of the route; every attach is a new assignment (delivery ids
@@ -48,6 +51,8 @@ public final class AMQP10Source: DeliverySource, AMQP10ConnectionUser, AMQP10Lin
     private var deliveryCount: UInt32 = 0
     /// Delivery ids received and not yet settled by us.
     private var unsettled = Set<UInt32>()
+    /// Unsettled delivery ids a destination failed transiently (settled `modified` at close).
+    private var failedAttempt = Set<UInt32>()
     /// Accepted ids waiting for the end of the loop tick (one disposition per run).
     private var toAccept: [UInt32] = []
     private var flushScheduled = false
@@ -118,11 +123,22 @@ public final class AMQP10Source: DeliverySource, AMQP10ConnectionUser, AMQP10Lin
             flushAccepts()
             guard let connection, let handle, connection.isOpen else { return }
             if !unsettled.isEmpty {
-                for (first, last) in Self.runs(unsettled.sorted()) {
+                let failed = unsettled.intersection(failedAttempt)
+                let released = unsettled.subtracting(failed)
+                for (first, last) in Self.runs(failed.sorted()) {
+                    connection.sendDisposition(
+                        first: first, last: last, state: .modified(deliveryFailed: true, undeliverableHere: false)
+                    )
+                }
+                for (first, last) in Self.runs(released.sorted()) {
                     connection.sendDisposition(first: first, last: last, state: .released)
                 }
-                logger.info("AMQP 1.0 released unsettled deliveries", metadata: ["count": "\(unsettled.count)"])
+                logger.info(
+                    "AMQP 1.0 gave unsettled deliveries back",
+                    metadata: ["released": "\(released.count)", "modified_delivery_failed": "\(failed.count)"]
+                )
                 unsettled = []
+                failedAttempt = []
             }
             connection.detach(handle: handle)
             self.handle = nil
@@ -151,6 +167,7 @@ public final class AMQP10Source: DeliverySource, AMQP10ConnectionUser, AMQP10Lin
         guard !stopped, delivery != nil, let connection, connection.isOpen, handle == nil else { return }
         attached = false
         unsettled = []
+        failedAttempt = []
         toAccept = []
         assembler.reset()
         handle = connection.attach(self) { handle in
@@ -174,6 +191,7 @@ public final class AMQP10Source: DeliverySource, AMQP10ConnectionUser, AMQP10Lin
         handle = nil
         attached = false
         unsettled = []
+        failedAttempt = []
         toAccept = []
         setConsuming(false)
     }
@@ -289,6 +307,7 @@ public final class AMQP10Source: DeliverySource, AMQP10ConnectionUser, AMQP10Lin
             guard generation == self.generation, attached else { return }
             let id = UInt32(truncatingIfNeeded: token)
             guard unsettled.remove(id) != nil else { return }
+            failedAttempt.remove(id)
             toAccept.append(id)
             scheduleFlush()
         }
@@ -299,6 +318,7 @@ public final class AMQP10Source: DeliverySource, AMQP10ConnectionUser, AMQP10Lin
             guard generation == self.generation, attached, let connection else { return }
             let id = UInt32(truncatingIfNeeded: token)
             guard unsettled.remove(id) != nil else { return }
+            failedAttempt.remove(id)
             flushAccepts()
             connection.sendDisposition(
                 first: id, last: id,
@@ -310,6 +330,16 @@ public final class AMQP10Source: DeliverySource, AMQP10ConnectionUser, AMQP10Lin
                 )
             )
             grant()
+        }
+    }
+
+    /// A destination failed the message transiently: if it is still unsettled at close, it
+    /// goes back `modified` with `delivery-failed` (the peer counts the failed delivery).
+    public func attemptFailed(_ token: SourceToken, partition: Int, generation: UInt32) {
+        onLoop { [self] in
+            guard generation == self.generation, attached else { return }
+            let id = UInt32(truncatingIfNeeded: token)
+            if unsettled.contains(id) { failedAttempt.insert(id) }
         }
     }
 

@@ -319,4 +319,68 @@ struct AMQP10BridgeTests {
         #expect(reconnects >= 1, "bridge_connection_reconnects_total{connection=dst} \(reconnects)")
         #expect(BridgeProcess.wait(10) { bridge.get("/readyz")?.contains(#""status":"ready""#) == true }, "not ready again: \(bridge.get("/readyz") ?? "")")
     }
+
+    /// One settlement the python peer logged for a message the bridge gave back.
+    struct Settled: Decodable {
+        var settled: String
+        var outcome: String
+        var delivery_failed: Bool
+        var delivery_count: Int
+    }
+
+    @Test("shutdown gives back a message a destination failed transiently as modified (delivery-failed), one never attempted as released; a restart delivers them all")
+    func modifiedOnShutdown() throws {
+        let count = 10
+        let window = 5
+        let source = address(.qpidProton, "mod-in")
+        let topic = "a10/\(tag)/held"
+        let sentTag = "d\(tag)"
+        let mqtt = try brokers["MQTT_URL"]
+        try AMQP10Peer.send(url: python.url, address: source, count: count, tag: sentTag)
+        // No subscriber on the topic: mosquitto answers "no matching subscribers", a transient
+        // failure. `ordering: strict` publishes one message at a time, so only the head of
+        // the window is ever attempted.
+        let yaml = """
+            version: 1
+            bridge: { name: \(tag), instance: d, http: "127.0.0.1:{{PORT}}", shutdown_timeout: 1s }
+            connections:
+              peer: { protocol: amqp10, url: "\(python.url)", idle_timeout: 10s }
+              mq: { protocol: mqtt, url: "\(mqtt)", mqtt_version: 5 }
+            routes:
+              - name: mod
+                from: { connection: peer, address: "\(source)" }
+                to: { connection: mq, topic: "\(topic)", qos: 1, require_subscribers: true }
+                max_in_flight: \(window)
+                ordering: strict
+                on_error: { retry: { attempts: 1000, backoff: 50ms, max_backoff: 200ms } }
+            """
+        let first = try BridgeProcess(name: "modified-1", yaml: yaml, directory: directory)
+        defer { _ = first.terminate() }
+        func failed() -> Double {
+            first.metrics().first { $0.key.hasPrefix("bridge_messages_failed_total{") && $0.key.contains(#"route="mod""#) }?.value ?? 0
+        }
+        #expect(BridgeProcess.wait(10) { failed() >= 2 && RouteCounts(first.metrics(), route: "mod").inFlight == window }, "the head never failed: \(first.logTail)")
+        #expect(first.terminate() == 0, "SIGTERM exits 0: \(first.logTail)")
+        let decoder = JSONDecoder()
+        let settled = python.logText.split(separator: "\n").compactMap { try? decoder.decode(Settled.self, from: Data($0.utf8)) }
+            .filter { $0.settled.hasPrefix("m-\(sentTag)-") }
+        let byID = Dictionary(settled.map { ($0.settled, $0) }, uniquingKeysWith: { a, _ in a })
+        #expect(settled.count == window, "the window comes back, each once: \(settled)")
+        let head = byID["m-\(sentTag)-0"]
+        #expect(head?.outcome == "modified" && head?.delivery_failed == true && head?.delivery_count == 1, "the failed head: \(String(describing: head))")
+        for i in 1..<window {
+            let other = byID["m-\(sentTag)-\(i)"]
+            #expect(other?.outcome == "released" && other?.delivery_failed == false && other?.delivery_count == 0, "never attempted: \(String(describing: other))")
+        }
+        // The destination fixed (a subscriber), a restarted bridge delivers all of them.
+        let collector = try MQTTCollector(url: "\(mqtt)/\(topic)", file: directory.appendingPathComponent("mod-\(tag).txt"))
+        defer { collector.stop() }
+        let second = try BridgeProcess(name: "modified-2", yaml: yaml, directory: directory)
+        defer { _ = second.terminate() }
+        let all = Set((0..<count).map { "payload-\($0)" })
+        #expect(BridgeProcess.wait(10) { Set(collector.lines.map(String.init)).isSuperset(of: all) }, "after the restart: \(collector.lines): \(second.logTail)")
+        #expect(BridgeProcess.wait(5) { RouteCounts(second.metrics(), route: "mod").acked == count }, "\(RouteCounts(second.metrics(), route: "mod"))")
+        #expect(second.terminate() == 0, "SIGTERM exits 0: \(second.logTail)")
+        #expect(try AMQP10Peer.receive(url: python.url, address: source, count: 1, idle: 1).isEmpty, "the peer still holds messages")
+    }
 }

@@ -6,7 +6,8 @@
       A small in-memory broker: every address is a queue. Clients that attach a receiving
       link get its messages, unsettled, within their link credit; `accepted` removes a
       message, `rejected` drops it (counted), `released` and `modified` put it back at the
-      front (`modified` with delivery-failed increments its delivery-count). Messages not
+      front (`modified` with delivery-failed increments its delivery-count; each is logged
+      as a JSON line {"settled": id, "outcome", "delivery_failed", "delivery_count"}). Messages not
       settled when a link or connection goes away are put back. Messages sent to an address
       that starts with `/reject/` are rejected with an error description. Prints
       `listening <port>` on stdout once it accepts connections. SASL ANONYMOUS.
@@ -145,6 +146,13 @@ class Broker(MessagingHandler):
         state = event.delivery.remote_state
         if state == Delivery.MODIFIED and event.delivery.remote.failed:
             message.delivery_count = (message.delivery_count or 0) + 1
+        # One line per message given back, for the tests: its outcome and delivery-count.
+        print(json.dumps({
+            "settled": str(message.id),
+            "outcome": "modified" if state == Delivery.MODIFIED else "released",
+            "delivery_failed": bool(event.delivery.remote.failed),
+            "delivery_count": message.delivery_count or 0,
+        }), flush=True)
         self.queues[address].appendleft(message)
         self.pump(address)
 
