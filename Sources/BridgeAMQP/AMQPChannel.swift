@@ -79,6 +79,21 @@ final class AMQPChannel: @unchecked Sendable {
             .recover { _ in }
     }
 
+    /// Closes the channel and waits for close-ok, at most `timeout` (a broker that does not
+    /// answer leaves the channel to the connection's end). Never fails.
+    func close(timeout: TimeAmount) -> EventLoopFuture<Void> {
+        eventLoop.preconditionInEventLoop()
+        guard closeReason == nil else { return eventLoop.makeSucceededVoidFuture() }
+        // Whichever comes first completes `done` (NIO ignores the second).
+        let done = eventLoop.makePromise(of: Void.self)
+        let timer = eventLoop.scheduleTask(in: timeout) { done.succeed() }
+        close().whenComplete { _ in
+            timer.cancel()
+            done.succeed()
+        }
+        return done.futureResult
+    }
+
     // MARK: From the connection
 
     func received(_ payload: Frame.Payload) {

@@ -94,6 +94,13 @@ final class AMQPConnectionSupervisor: @unchecked Sendable {
         }
     }
 
+    /// Forgets a user (a source or sink that closed): it is told nothing more, so it opens
+    /// no channel again after a reconnect. The connection stays open for the others.
+    func remove(_ user: any AMQPConnectionUser) {
+        eventLoop.preconditionInEventLoop()
+        users.removeAll { $0 === user }
+    }
+
     /// Closes the connection and stops reconnecting.
     func shutdown() -> EventLoopFuture<Void> {
         eventLoop.flatSubmit { [self] in

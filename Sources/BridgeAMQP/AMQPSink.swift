@@ -55,6 +55,7 @@ public final class AMQPSink: DeliverySink, AMQPConnectionUser, @unchecked Sendab
     private var unconfirmed: Deque<Unconfirmed> = []
     private var setupFailures = 0
     private var pumpScheduled = false
+    private var closed = false
     private let state = NIOLockedValueBox((channelOpen: false, exchangeFound: false, exchangeChecked: false))
 
     var eventLoop: any EventLoop { supervisor.eventLoop }
@@ -85,6 +86,20 @@ public final class AMQPSink: DeliverySink, AMQPConnectionUser, @unchecked Sendab
     /// Connects (if not yet) and opens the channel.
     func start() {
         supervisor.add(self)
+    }
+
+    /// After the route's drain: closes the channel (`channel.close`, waits for close-ok at
+    /// most `timeout`) and leaves the publishing connection, which stays open for the other
+    /// routes. Publishes not confirmed by then fail as transient (the route is gone).
+    public func close(timeout: TimeAmount) async {
+        let future: EventLoopFuture<Void> = eventLoop.flatSubmit { [self] in
+            closed = true
+            supervisor.remove(self)
+            waiting = []
+            guard let channel else { return eventLoop.makeSucceededVoidFuture() }
+            return channel.close(timeout: timeout)
+        }
+        try? await future.get()
     }
 
     // MARK: DeliverySink
@@ -147,7 +162,7 @@ public final class AMQPSink: DeliverySink, AMQPConnectionUser, @unchecked Sendab
     // MARK: Channel
 
     private func setUp(on connection: AMQPConnection) {
-        guard connection.isOpen else { return }
+        guard !closed, connection.isOpen else { return }
         checkExchange(on: connection).flatMap { _ in
             connection.openChannel()
         }.flatMap { channel in
@@ -155,6 +170,10 @@ public final class AMQPSink: DeliverySink, AMQPConnectionUser, @unchecked Sendab
         }.whenComplete { [self] result in
             switch result {
             case .success(let channel):
+                guard !closed else {
+                    _ = channel.close()
+                    return
+                }
                 self.channel = channel
                 nextSequence = 1
                 channel.onAck = { [weak self] tag, multiple in self?.settle(upTo: tag, multiple: multiple, failure: nil) }
@@ -206,7 +225,7 @@ public final class AMQPSink: DeliverySink, AMQPConnectionUser, @unchecked Sendab
     }
 
     private func reopenLater(on connection: AMQPConnection, after reason: AMQPConnectionError) {
-        guard connection.isOpen else { return }
+        guard !closed, connection.isOpen else { return }
         let delay = AMQPConnectionSupervisor.backoff(failures: setupFailures, settings: supervisor.settings.reconnect, random: Double.random(in: 0.5...1.0))
         setupFailures += 1
         eventLoop.scheduleTask(in: delay) { [self] in

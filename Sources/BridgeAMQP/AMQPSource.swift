@@ -91,6 +91,22 @@ public final class AMQPSource: DeliverySource, AMQPConnectionUser, @unchecked Se
         try? await future.get()
     }
 
+    /// After the drain: sends the acks decided, closes the channel (`channel.close`, waits
+    /// for close-ok at most `timeout`) and leaves the consuming connection, which stays open
+    /// for the other routes. What is still unacked goes back to the queue.
+    public func close(timeout: TimeAmount) async {
+        let future: EventLoopFuture<Void> = eventLoop.flatSubmit { [self] in
+            stopped = true
+            setConsuming(false)
+            supervisor.remove(self)
+            flushAcks()
+            guard let channel else { return eventLoop.makeSucceededVoidFuture() }
+            self.channel = nil
+            return channel.close(timeout: timeout)
+        }
+        try? await future.get()
+    }
+
     // MARK: AMQPConnectionUser
 
     func connected(_ connection: AMQPConnection) {
@@ -110,6 +126,10 @@ public final class AMQPSource: DeliverySource, AMQPConnectionUser, @unchecked Se
     private func setUp(on connection: AMQPConnection) {
         guard !stopped, let delivery, connection.isOpen else { return }
         connection.openChannel().flatMap { [self] channel -> EventLoopFuture<AMQPChannel> in
+            // Closed while the channel was opening.
+            guard !stopped else {
+                return channel.close().flatMapThrowing { throw AMQPConnectionError.closedByClient }
+            }
             self.channel = channel
             channel.onDelivery = { [weak self, unowned channel] deliver, content in
                 self?.received(deliver, content, on: channel)

@@ -56,6 +56,9 @@ final class BridgeRuntime: Sendable {
         var config: RouteConfig
         var delivery: RouteDelivery
         var source: any RouteSourceHandle
+        /// Its destinations' sinks and its dead letter's (those that hold something of their
+        /// own on a kept connection are closed after the drain).
+        var sinks: [any DeliverySink] = []
         /// Compares route configurations across a reload.
         var fingerprint: String
     }
@@ -189,14 +192,18 @@ final class BridgeRuntime: Sendable {
             try handle(destination.connection).sink(for: destination, route: route, dropped: dropped)
         }
         let source = try handle(route.source.connection).source(for: route, dropped: dropped, replacing: previous)
+        let sinks = try route.destinations.map(sink)
+        let deadLetter = try route.onError.deadLetter.map(sink)
         let delivery = RouteDelivery(
             policy: try route.deliveryPolicy(bridge: config.bridge, sourceProtocol: proto),
             source: source.deliverySource,
-            sinks: try route.destinations.map(sink),
-            deadLetter: try route.onError.deadLetter.map { DeadLetterLog(try sink($0), route: route.name, logger: logger) },
+            sinks: sinks,
+            deadLetter: deadLetter.map { DeadLetterLog($0, route: route.name, logger: logger) },
             clock: clock
         )
-        return Route(config: route, delivery: delivery, source: source, fingerprint: Fingerprint.of(route))
+        return Route(
+            config: route, delivery: delivery, source: source, sinks: sinks + (deadLetter.map { [$0] } ?? []), fingerprint: Fingerprint.of(route)
+        )
     }
 
     /// Starts the sinks' connections, then every source.
@@ -264,6 +271,7 @@ final class BridgeRuntime: Sendable {
             ]
         )
         await route.source.close()
+        for case let sink as any ClosableSink in route.sinks { await sink.close() }
     }
 
     /// SIGTERM: every route stops taking messages and drains within `timeout`; the sources
@@ -547,7 +555,18 @@ final class ConnectionMetricsObserver: KafkaConnectionObserver {
     func partitionRemoved(topic: String, partition: Int32) { metrics.removeConsumerLag(topic: topic, partition: partition) }
 }
 
+/// A sink with something of its own on a connection that other routes keep using (an AMQP
+/// channel): closed once its route stopped (a reload that replaces or removes the route).
+protocol ClosableSink: DeliverySink {
+    func close() async
+}
+
 // MARK: - AMQP 0-9-1
+
+extension AMQPSink: ClosableSink {
+    /// `channel.close`, close-ok awaited at most 5 s.
+    func close() async { await close(timeout: .seconds(5)) }
+}
 
 struct AMQPConnectionHandle: ConnectionHandle {
     let adapter: AMQPAdapter
@@ -573,7 +592,8 @@ struct AMQPSourceHandle: RouteSourceHandle {
     func start(_ delivery: RouteDelivery) throws { source.start(delivery) }
     /// `basic.cancel`: the broker sends nothing more; acks of what is in flight still go out.
     func stopTaking() async { await source.stop() }
-    func close() async {}
+    /// `channel.close` (close-ok awaited at most 5 s); the connection stays for other routes.
+    func close() async { await source.close(timeout: .seconds(5)) }
     var isUp: Bool { get async { source.isConsuming } }
 }
 
