@@ -270,8 +270,11 @@ final class BridgeRuntime: Sendable {
                 "abandoned": "\(stats.abandoned)", "why": "\(why)",
             ]
         )
-        await route.source.close()
-        for case let sink as any ClosableSink in route.sinks { await sink.close() }
+        // Side by side: a broker that does not answer costs one close timeout, not one per channel.
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await route.source.close() }
+            for case let sink as any ClosableSink in route.sinks { group.addTask { await sink.close() } }
+        }
     }
 
     /// SIGTERM: every route stops taking messages and drains within `timeout`; the sources
