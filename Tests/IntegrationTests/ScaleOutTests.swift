@@ -46,7 +46,7 @@ struct ScaleOutTests {
 
     @Test("competing AMQP consumers: two replicas on one queue split the load; SIGKILL of one loses nothing")
     func competingAMQPConsumers() throws {
-        let total = 10_000
+        let total = 5_000
         let collector = try MQTTCollector(
             url: "\(try brokers["MQTT2_URL"])/out-\(tag)/work", file: directory.appendingPathComponent("out.txt")
         )
@@ -64,22 +64,20 @@ struct ScaleOutTests {
         try #require(consuming, "replicas not ready: \(one.logTail)\n\(two.logTail)")
         Thread.sleep(forTimeInterval: 0.5)
 
-        // Into the queue through RabbitMQ's MQTT plugin (QoS 1: confirmed by RabbitMQ): topic
+        // Into the queue through RabbitMQ's MQTT plugin (QoS 1: confirmed by RabbitMQ), paced at
+        // 1,000/s so that the kill lands mid-stream however fast the machine is: topic
         // <tag>/in/x is routing key <tag>.in.x on amq.topic.
-        let lines = (1...total).map(String.init).joined(separator: "\n") + "\n"
-        let publisher = Task.detached { [brokers, tag] in
-            try ProcessRunner.run(
-                ["mosquitto_pub", "-L", "\(try brokers["RABBIT_MQTT_URL"])/\(tag)/in/x", "-q", "1", "-l"], input: lines, timeout: .seconds(60)
-            )
-        }
+        let publisher = try PacedMQTTPublisher(
+            url: "\(try brokers["RABBIT_MQTT_URL"])/\(tag)/in/x", range: 1..<(total + 1), rate: 1_000, version: "311"
+        )
         let moving = BridgeProcess.wait(30) { RouteCounts(two.metrics(), route: "work").acked >= 200 }
         #expect(moving, "replica two moved nothing: \(two.logTail)")
         let twoBefore = RouteCounts(two.metrics(), route: "work")
         two.sigkill()
         let atKill = Set(collector.lines).count
         let all = BridgeProcess.wait(60) { Set(collector.lines).count >= total }
-        let published = try awaitResult(publisher)
-        #expect(published.succeeded, "\(published)")
+        let publishError = publisher.wait()
+        #expect(publishError == nil, "\(publishError ?? "")")
         let oneCounts = RouteCounts(one.metrics(), route: "work")
         let received = collector.lines
         let unique = Set(received)
@@ -92,24 +90,4 @@ struct ScaleOutTests {
         #expect(all && lost == 0, "lost \(lost) of \(total): \(one.logTail)")
         #expect(one.terminate() == 0)
     }
-
-    /// Waits for a detached task from synchronous test code.
-    func awaitResult<T: Sendable>(_ task: Task<T, any Error>) throws -> T {
-        let box = ResultBox<T>()
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            box.set(await task.result)
-            done.signal()
-        }
-        done.wait()
-        return try box.get()
-    }
-}
-
-/// A result handed from a task to synchronous code.
-final class ResultBox<T: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var result: Result<T, any Error>?
-    func set(_ value: Result<T, any Error>) { lock.withLock { result = value } }
-    func get() throws -> T { try lock.withLock { result! }.get() }
 }
