@@ -398,8 +398,24 @@ final class Bench {
                     protocol: kafka
                     bootstrap_servers: \(kafkaBootstrap)
                     group_id: bench-\(tag)
-                """ + (options.kafkaProperties.isEmpty ? "" : "\n    properties:\n" + options.kafkaProperties.map { "      \($0.0): \"\($0.1)\"" }.joined(separator: "\n"))
+                """ + (bridgeKafkaProperties.isEmpty ? "" : "\n    properties:\n" + bridgeKafkaProperties.map { "      \($0.0): \"\($0.1)\"" }.joined(separator: "\n"))
         }
+    }
+
+    /// The bridge's Kafka connection properties: `--kafka-property`, and for messages of
+    /// 16 KiB and more `sticky.partitioning.linger.ms: 0` unless given. The bridge's producer
+    /// sends keyless records; librdkafka's sticky partitioner puts all of them from 10 ms
+    /// into one partition, and the bridge forwards a Kafka source's fetch (about 64 records
+    /// of 64 KiB) in one burst: single destination partitions got up to 264 records (16.5 MiB)
+    /// where the average was 23. The mock keeps about 5 MiB per partition and drops the
+    /// oldest, so records the reader had not reached yet were gone (docs/bench/RESULTS.md).
+    /// With 0 every record picks a random partition: an even spread under the mock's limit.
+    var bridgeKafkaProperties: [(String, String)] {
+        var properties = options.kafkaProperties
+        if options.size >= 16384, !properties.contains(where: { $0.0 == "sticky.partitioning.linger.ms" }) {
+            properties.append(("sticky.partitioning.linger.ms", "0"))
+        }
+        return properties
     }
 
     func sourceYAML(_ broker: Broker, _ name: String) -> String {
@@ -493,6 +509,7 @@ final class Bench {
         let cpu0 = bridge.cpuSeconds()
         let throughput = try measure(producer, consumer, count: options.messageCount, rate: nil)
         let cpu1 = bridge.cpuSeconds()
+        if throughput.lost > 0 { explainLoss(consumer, bridgePort: port, partitions: partitions) }
         if let perf {
             kill(perf.pid, SIGINT)
             perf.process.waitUntilExit()
@@ -533,6 +550,35 @@ final class Bench {
         )
         log("bridge \(from.rawValue)->\(to.rawValue): \(Int(throughput.rate)) msg/s, \(String(format: "%.2f", result.cpuMicrosPerMessage)) µs CPU/msg")
         return result
+    }
+
+    /// Logs what tells a loss from a stall or a broker that dropped records: the bridge's
+    /// counters and in-flight messages, the missing sequence numbers (and the source partition
+    /// the bench's round-robin producer put each in), the reader's errors and, for a Kafka
+    /// destination, the partitions whose oldest records the broker dropped (low watermark > 0).
+    /// `BENCH_LOSS_WAIT=N` first waits N more seconds with the bridge running.
+    func explainLoss(_ consumer: any LoadConsumer, bridgePort port: Int, partitions: Int) {
+        if let wait = ProcessInfo.processInfo.environment["BENCH_LOSS_WAIT"].flatMap(Double.init), wait > 0 {
+            let before = consumer.collector.uniqueCount
+            usleep(UInt32(wait * 1e6))
+            log("loss: \(consumer.collector.uniqueCount - before) more arrived in \(Int(wait)) s more")
+        }
+        let missing = consumer.collector.missing()
+        log("loss: \(missing.count) missing; first: \(missing.prefix(20).map { "\($0) (p\($0 % partitions))" }.joined(separator: ", "))")
+        let metrics = httpGet(port: port, path: "/metrics")?.body ?? ""
+        for line in metrics.split(separator: "\n") where !line.hasPrefix("#") {
+            if ["bridge_in_flight_messages", "bridge_messages_", "bridge_kafka_consumer_lag", "bridge_dead", "bridge_publish"]
+                .contains(where: { line.hasPrefix($0) }), !line.contains("_bucket")
+            {
+                log("loss: bridge \(line)")
+            }
+        }
+        guard let kafka = consumer as? KafkaConsumerLoad else { return }
+        log("loss: reader errors \(kafka.consumer.errors)")
+        let marks = kafka.consumer.watermarks()
+        let dropped = marks.filter { $0.low > 0 }
+        let highs = marks.map(\.high)
+        log("loss: destination \(marks.count) partitions, \(highs.reduce(0, +)) records, at most \(highs.max() ?? 0) in one; \(dropped.count) partitions dropped their oldest records: \(dropped.prefix(20).map { "p\($0.partition) low \($0.low) high \($0.high)" }.joined(separator: ", "))")
     }
 
     /// The `summary:`/`totals:` of the newest callgrind dump whose name starts with `prefix`.

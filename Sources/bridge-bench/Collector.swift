@@ -110,6 +110,11 @@ final class Collector: @unchecked Sendable {
 
     var uniqueCount: Int { lock.withLock { unique } }
 
+    /// The sequence numbers of the current pass not seen yet.
+    func missing() -> [Int] {
+        lock.withLock { seen.indices.filter { !seen[$0] } }
+    }
+
     func snapshot() -> Snapshot {
         lock.withLock {
             Snapshot(

@@ -110,8 +110,15 @@ enum KafkaLoad {
         private let rk: OpaquePointer
         private let stop = Atomic<Bool>(false)
         private let stopped = DispatchSemaphore(value: 0)
+        let topic: String
+        let partitions: Int
+        /// Errors the reader got instead of records (e.g. offset out of range when the mock
+        /// dropped records before they were read), by text.
+        private let errorCounts = Mutex<[String: Int]>([:])
 
         init(bootstrap: String, topic: String, partitions: Int) throws {
+            self.topic = topic
+            self.partitions = partitions
             rk = try KafkaLoad.handle(
                 RD_KAFKA_CONSUMER,
                 [("bootstrap.servers", bootstrap), ("group.id", "bench-reader-\(UUID().uuidString)"), ("enable.auto.commit", "false"),
@@ -133,10 +140,28 @@ enum KafkaLoad {
                 guard let message = rd_kafka_consumer_poll(rk, 50) else { continue }
                 if message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR, let payload = message.pointee.payload {
                     collector.receive(UnsafeRawBufferPointer(start: payload, count: message.pointee.len))
+                } else if message.pointee.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                    let text = String(cString: rd_kafka_err2str(message.pointee.err))
+                    errorCounts.withLock { $0[text, default: 0] += 1 }
                 }
                 rd_kafka_message_destroy(message)
             }
             stopped.signal()
+        }
+
+        /// The errors the reader got instead of records so far.
+        var errors: [String: Int] { errorCounts.withLock { $0 } }
+
+        /// Low and high watermark of every partition, asked of the broker: a low watermark
+        /// above 0 means the broker dropped the partition's oldest records (the mock keeps
+        /// about 5 MiB per partition).
+        func watermarks() -> [(partition: Int32, low: Int64, high: Int64)] {
+            (0..<Int32(partitions)).map { p in
+                var low: Int64 = -1
+                var high: Int64 = -1
+                _ = rd_kafka_query_watermark_offsets(rk, topic, p, &low, &high, 2000)
+                return (p, low, high)
+            }
         }
 
         func close() {
