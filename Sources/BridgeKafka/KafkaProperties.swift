@@ -19,16 +19,23 @@ enum KafkaProperties {
         window: Int,
         maxMessageSize: Int
     ) -> [(key: String, value: String)] {
-        // The pre-fetch queue is bounded in bytes: 1 KiB per window slot, between 4 MiB and
-        // 64 MiB (this bound has priority over queued.min.messages). A bound of one window of
-        // messages (queued.min.messages = window) or 1 MiB kept the fetcher stopped most of
-        // the time: bridge-bench measured 8-11k msg/s Kafka->Kafka with either, 73k with neither.
-        let queuedKiB = min(max(window, 4096), 65536)
         // One fetch must hold the largest record the route takes (max_message_size plus
         // headers) and the connection's message.max.bytes: librdkafka refuses a consumer
         // whose fetch.max.bytes is below message.max.bytes.
         let messageMaxBytes = settings.properties.last { $0.key == "message.max.bytes" }.flatMap { Int($0.value) } ?? 1_000_000
-        let fetchMaxBytes = max(queuedKiB * 1024, 1_048_576, messageMaxBytes, maxMessageSize + 65536)
+        let fetchMaxBytes = max(1_048_576, messageMaxBytes, maxMessageSize + 65536)
+        // The pre-fetch queue is bounded in bytes: 1 KiB per window slot and at least eight
+        // fetches, at most 64 MiB (or two fetches, if more). This bound has priority over
+        // queued.min.messages, and librdkafka 2.0 applies it to the consumer's whole queue
+        // (every partition's fetch queue forwards to it): a partition found over it is looked
+        // at again only about once a second, not when the queue drains. A fetch as large as
+        // the queue (4 MiB each, before) filled it in one go, so each fetch was followed by
+        // that second: a Kafka source with 64 KiB records moved about 75 per second. With
+        // 1 MiB fetches and the queue at 8 fetches bridge-bench measured 2.9k msg/s (and
+        // 4 fetches 300 msg/s); a bound of one window of messages, or 1 MiB, had kept the
+        // fetcher stopped most of the time with 100-byte records too.
+        let fetchKiB = (fetchMaxBytes + 1023) / 1024
+        let queuedKiB = min(max(window, 8 * fetchKiB), max(65536, 2 * fetchKiB))
         var properties: [(key: String, value: String)] = [
             ("client.id", clientID),
             ("session.timeout.ms", "6000"),

@@ -26,9 +26,15 @@ import Testing
         // The connection's properties override the bridge's defaults.
         #expect(value("session.timeout.ms", in: p) == "10000")
         #expect(value("security.protocol", in: p) == "PLAINTEXT")
-        // The fetch queue is bounded in bytes (4 MiB at least), not by a window of messages.
+        // The fetch queue is bounded in bytes, not by a window of messages, and holds eight
+        // fetches: one fetch never fills it (librdkafka 2.0 looks at a full queue again only
+        // about once a second; a fetch as large as the queue capped 64 KiB records at ~75/s).
         #expect(value("queued.min.messages", in: p) == "100000")
-        #expect(value("queued.max.messages.kbytes", in: p) == "4096")
+        let queuedKiB = Int(value("queued.max.messages.kbytes", in: p) ?? "") ?? 0
+        let fetchMaxBytes = Int(value("fetch.max.bytes", in: p) ?? "") ?? 0
+        #expect(fetchMaxBytes >= 1_065_536 && fetchMaxBytes <= 1_114_112)
+        #expect(queuedKiB * 1024 >= 8 * fetchMaxBytes)
+        #expect(queuedKiB <= 65536)
     }
 
     @Test func fetchHoldsTheLargestMessage() throws {
