@@ -226,7 +226,7 @@ public final class AMQPSink: DeliverySink, AMQPConnectionUser, @unchecked Sendab
 
     private func reopenLater(on connection: AMQPConnection, after reason: AMQPConnectionError) {
         guard !closed, connection.isOpen else { return }
-        let delay = AMQPConnectionSupervisor.backoff(failures: setupFailures, settings: supervisor.settings.reconnect, random: Double.random(in: 0.5...1.0))
+        let delay = supervisor.settings.reconnect.delay(afterFailures: setupFailures, jitter: Double.random(in: 0.5...1.0))
         setupFailures += 1
         eventLoop.scheduleTask(in: delay) { [self] in
             if channel == nil { setUp(on: connection) }

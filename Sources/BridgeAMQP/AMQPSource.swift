@@ -198,7 +198,7 @@ public final class AMQPSource: DeliverySource, AMQPConnectionUser, @unchecked Se
         } else {
             logger.error("AMQP consumer channel closed: \(reason); route not ready, retrying")
         }
-        let delay = AMQPConnectionSupervisor.backoff(failures: setupFailures, settings: retryDelay, random: Double.random(in: 0.5...1.0))
+        let delay = retryDelay.delay(afterFailures: setupFailures, jitter: Double.random(in: 0.5...1.0))
         setupFailures += 1
         eventLoop.scheduleTask(in: delay) { [self] in
             if channel == nil { setUp(on: connection) }

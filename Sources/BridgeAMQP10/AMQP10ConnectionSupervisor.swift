@@ -135,19 +135,8 @@ final class AMQP10ConnectionSupervisor: @unchecked Sendable {
 
     private func scheduleReconnect() {
         guard !stopped else { return }
-        let delay = Self.backoff(failures: failures, settings: settings.reconnect, random: Double.random(in: 0.5...1.0))
+        let delay = settings.reconnect.delay(afterFailures: failures, jitter: Double.random(in: 0.5...1.0))
         failures += 1
         eventLoop.scheduleTask(in: delay) { [self] in connect() }
-    }
-
-    /// `initial × 2^failures`, at most `max`, times a jitter factor in 0.5...1.
-    static func backoff(failures: Int, settings: ReconnectSettings, random: Double) -> TimeAmount {
-        let base = Double(settings.initial.nanoseconds) * pow2(min(failures, 30))
-        let capped = min(base, Double(settings.max.nanoseconds))
-        return .nanoseconds(Int64(capped * random))
-    }
-
-    private static func pow2(_ n: Int) -> Double {
-        Double(1 << n)
     }
 }

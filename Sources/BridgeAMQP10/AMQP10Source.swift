@@ -221,9 +221,7 @@ public final class AMQP10Source: DeliverySource, AMQP10ConnectionUser, AMQP10Lin
         if wasUp || attachFailures == 0 {
             logger.error("AMQP 1.0 receiving link detached by the peer: \(error); route not ready, retrying")
         }
-        let delay = AMQP10ConnectionSupervisor.backoff(
-            failures: attachFailures, settings: supervisor.settings.reconnect, random: Double.random(in: 0.5...1.0)
-        )
+        let delay = supervisor.settings.reconnect.delay(afterFailures: attachFailures, jitter: Double.random(in: 0.5...1.0))
         attachFailures += 1
         eventLoop.scheduleTask(in: delay) { [self] in attachLink() }
     }

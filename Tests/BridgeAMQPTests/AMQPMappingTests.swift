@@ -187,9 +187,9 @@ import Testing
 
     @Test func reconnectBackoffGrowsWithJitterUpToMax() {
         let settings = ReconnectSettings(initial: .seconds(1), max: .seconds(30))
-        #expect(AMQPConnectionSupervisor.backoff(failures: 0, settings: settings, random: 1) == .seconds(1))
-        #expect(AMQPConnectionSupervisor.backoff(failures: 3, settings: settings, random: 1) == .seconds(8))
-        #expect(AMQPConnectionSupervisor.backoff(failures: 3, settings: settings, random: 0.5) == .seconds(4))
-        #expect(AMQPConnectionSupervisor.backoff(failures: 40, settings: settings, random: 1) == .seconds(30))
+        #expect(settings.delay(afterFailures: 0, jitter: 1) == .seconds(1))
+        #expect(settings.delay(afterFailures: 3, jitter: 1) == .seconds(8))
+        #expect(settings.delay(afterFailures: 3, jitter: 0.5) == .seconds(4))
+        #expect(settings.delay(afterFailures: 40, jitter: 1) == .seconds(30))
     }
 }

@@ -193,6 +193,14 @@ public struct ReconnectSettings: Sendable, Hashable {
     public var max: TimeAmount
 
     public static let `default` = ReconnectSettings(initial: .seconds(1), max: .seconds(30))
+
+    /// The wait before the next attempt: `initial × 2^failures`, at most `max`, times `jitter`
+    /// (callers pass a random factor in 0.5...1).
+    public func delay(afterFailures failures: Int, jitter: Double) -> TimeAmount {
+        let base = Double(initial.nanoseconds) * Double(1 << min(failures, 30))
+        let capped = min(base, Double(max.nanoseconds))
+        return .nanoseconds(Int64(capped * jitter))
+    }
 }
 
 /// One entry of `connections:`.
